@@ -1,0 +1,27 @@
+# ASTRAEA_CUDA=AUTO|ON|OFF decides whether the CUDA language is enabled. It must be enabled at
+# the top level because the CLI (src/cli) links the CUDA backend.
+set(ASTRAEA_HAVE_CUDA OFF)
+if(NOT ASTRAEA_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    # No GPU is present at configure time on most build machines: never rely on 'native'.
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+      set(CMAKE_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures (Ampere 80, Hopper 90)" FORCE)
+    endif()
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(ASTRAEA_HAVE_CUDA ON)
+    message(STATUS "astraea: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+  elseif(ASTRAEA_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "ASTRAEA_CUDA=ON but no CUDA compiler was found: put nvcc on PATH "
+                        "(e.g. /usr/local/cuda/bin) or configure with -DASTRAEA_CUDA=OFF")
+  else()
+    message(STATUS "astraea: CUDA backend OFF (nvcc not found)")
+  endif()
+else()
+  message(STATUS "astraea: CUDA backend OFF (ASTRAEA_CUDA=OFF)")
+endif()

@@ -1,0 +1,28 @@
+// An experiment: one TOML file (configs/*.toml) plus `--set section.key=value` overrides. Every
+// key is validated on load; an unknown key or an out-of-range value is an error naming it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "astraea/data/data_source.hpp"
+#include "astraea/data/partition.hpp"
+
+namespace astraea {
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  uint64_t seed = 1;
+  DataSource data;
+  PartitionSpec partition;
+  std::string resolved_toml;  // the configuration as run (file + overrides), for reports
+};
+
+// From a file; `overrides` are "section.key=value" strings.
+ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// From TOML text; `source` names it in messages.
+ExperimentConfig parse_config(const std::string& text, const std::string& source,
+                              const std::vector<std::string>& overrides = {});
+
+}  // namespace astraea

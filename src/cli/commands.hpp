@@ -1,0 +1,11 @@
+// The `astraea` subcommands. Each registers itself on the CLI11 app and runs when chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace astraea::cli {
+
+void add_data_command(CLI::App& app);
+void add_partition_command(CLI::App& app);
+
+}  // namespace astraea::cli

@@ -12,6 +12,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"astraea-sim: a simulator of self-balancing federated learning (Astraea) and FedAvg"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-level) may follow the subcommand
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   });
   astraea::cli::add_data_command(app);
   astraea::cli::add_partition_command(app);
+  astraea::cli::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

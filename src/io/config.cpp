@@ -1,9 +1,11 @@
 #include "astraea/io/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "astraea/core/error.hpp"
+#include "astraea/nn/model.hpp"
 #include "config_reader.hpp"
 
 namespace astraea {
@@ -48,6 +50,63 @@ void read_partition(ConfigReader& r, PartitionSpec& p, uint64_t seed) {
   r.read("partition", "seed", p.seed);
 }
 
+void read_train(ConfigReader& r, TrainConfig& t) {
+  const std::string s = "train";
+  r.read(s, "model", t.model);
+  r.read(s, "optimizer", t.optimizer);
+  r.read(s, "lr", t.lr);
+  r.read(s, "momentum", t.momentum);
+  r.read(s, "beta1", t.beta1);
+  r.read(s, "beta2", t.beta2);
+  r.read(s, "eps", t.eps);
+  r.read(s, "batch", t.batch);
+  r.read(s, "local_epochs", t.local_epochs);
+  r.read(s, "rounds", t.rounds);
+  r.read(s, "clients_per_round", t.clients_per_round);
+  r.read(s, "reset_optimizer", t.reset_optimizer);
+  r.read(s, "eval_every", t.eval_every);
+  r.read(s, "eval_batch", t.eval_batch);
+  r.read(s, "backend", t.backend);
+  r.read(s, "threads", t.threads);
+  r.read(s, "replicas", t.replicas);
+  r.read(s, "target_accuracy", t.target_accuracy);
+  auto positive = [&](const char* key, double v) {
+    if (!(v > 0)) r.fail(s, key, fmt::format("must be > 0, got {}", v));
+  };
+  auto at_least = [&](const char* key, double v, double lo) {
+    if (v < lo) r.fail(s, key, fmt::format("must be >= {}, got {}", lo, v));
+  };
+  positive("lr", t.lr);
+  at_least("momentum", t.momentum, 0);
+  if (t.momentum >= 1) r.fail(s, "momentum", fmt::format("must be < 1, got {}", t.momentum));
+  if (!(t.beta1 >= 0 && t.beta1 < 1)) r.fail(s, "beta1", fmt::format("must be in [0, 1), got {}", t.beta1));
+  if (!(t.beta2 >= 0 && t.beta2 < 1)) r.fail(s, "beta2", fmt::format("must be in [0, 1), got {}", t.beta2));
+  positive("eps", t.eps);
+  at_least("batch", t.batch, 1);
+  at_least("local_epochs", t.local_epochs, 1);
+  at_least("rounds", t.rounds, 1);
+  at_least("clients_per_round", static_cast<double>(t.clients_per_round), 1);
+  at_least("eval_every", t.eval_every, 0);
+  at_least("eval_batch", t.eval_batch, 1);
+  at_least("threads", t.threads, 0);
+  at_least("replicas", t.replicas, 0);
+  if (t.target_accuracy < 0 || t.target_accuracy > 1) {
+    r.fail(s, "target_accuracy", fmt::format("must be a fraction in [0, 1], got {}", t.target_accuracy));
+  }
+  const auto models = model_names();
+  if (std::find(models.begin(), models.end(), t.model) == models.end()) {
+    std::string known;
+    for (const auto& m : models) known += (known.empty() ? "" : ", ") + m;
+    r.fail(s, "model", fmt::format("\"{}\" is not a model (expected {})", t.model, known));
+  }
+  if (t.optimizer != "sgd" && t.optimizer != "adam") {
+    r.fail(s, "optimizer", fmt::format("\"{}\" is not an optimizer (expected sgd or adam)", t.optimizer));
+  }
+  if (t.backend != "auto" && t.backend != "cpu" && t.backend != "cuda") {
+    r.fail(s, "backend", fmt::format("\"{}\" is not a backend (expected auto, cpu or cuda)", t.backend));
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -61,6 +120,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_experiment(r, c);
   read_data(r, c.data);
   read_partition(r, c.partition, c.seed);
+  read_train(r, c.train);
   r.finish();
   try {
     check_partition_spec(c.partition);
@@ -77,6 +137,16 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path, overrides);
+}
+
+}  // namespace astraea
+
+namespace astraea {
+
+std::string config_as_json(const ExperimentConfig& config) {
+  std::ostringstream out;
+  out << toml::json_formatter{toml::parse(config.resolved_toml)};
+  return out.str();
 }
 
 }  // namespace astraea

@@ -46,11 +46,13 @@ ASTRAEA_HD_INLINE float to_unit_float(uint32_t bits) { return static_cast<float>
 // over Philox, so <random> distributions can use it.
 using HostEngine = r123::Engine<r123::Philox4x32>;
 
-inline HostEngine make_host_engine(uint64_t seed, RngStream stream, uint32_t sub0 = 0, uint32_t sub1 = 0) {
+// Independent sequences for each (seed, stream, sub0, sub1, sub2).
+inline HostEngine make_host_engine(uint64_t seed, RngStream stream, uint32_t sub0 = 0, uint32_t sub1 = 0,
+                                   uint32_t sub2 = 0) {
   HostEngine::ukey_type key = {{static_cast<uint32_t>(seed) ^ (static_cast<uint32_t>(stream) * 0x9E3779B9u),
                                 static_cast<uint32_t>(seed >> 32)}};
   HostEngine engine(key);
-  HostEngine::ctr_type ctr = {{0, 0, sub0, sub1}};
+  HostEngine::ctr_type ctr = {{0, sub2, sub0, sub1}};  // word 0 counts draws
   engine.setcounter(ctr, 0);
   return engine;
 }

@@ -8,6 +8,7 @@
 
 #include "astraea/data/data_source.hpp"
 #include "astraea/data/partition.hpp"
+#include "astraea/fl/train_config.hpp"
 
 namespace astraea {
 
@@ -16,6 +17,7 @@ struct ExperimentConfig {
   uint64_t seed = 1;
   DataSource data;
   PartitionSpec partition;
+  TrainConfig train;
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 
@@ -24,5 +26,8 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
 // From TOML text; `source` names it in messages.
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
                               const std::vector<std::string>& overrides = {});
+
+// The configuration as run, as a JSON object (for summary.json).
+std::string config_as_json(const ExperimentConfig& config);
 
 }  // namespace astraea

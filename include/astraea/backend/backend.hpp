@@ -1,0 +1,123 @@
+// The backend interface (ggml-style): library-shaped primitives that both the CPU backend (always
+// built; OpenBLAS + plain loops) and the CUDA backend (cuBLAS + kernels) implement. The layer code
+// that computes GEMM descriptors and functor arguments is shared and tested on the CPU.
+//
+// Element-wise work is expressed as functors (nn/functors/*.hpp) with an ASTRAEA_HD
+// operator()(int64_t row, int64_t col); `launch(f, rows, cols)` runs it over that index space in
+// any order (each call writes its own outputs). Adding one: write the functor, add it to
+// ASTRAEA_FUNCTORS below, and both backends instantiate it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "astraea/nn/functors/activation.hpp"
+#include "astraea/nn/functors/data.hpp"
+#include "astraea/nn/functors/loss.hpp"
+#include "astraea/nn/functors/spatial.hpp"
+#include "astraea/nn/functors/update.hpp"
+
+namespace astraea {
+
+#define ASTRAEA_FUNCTORS(X) \
+  X(BiasAdd)                \
+  X(BiasGrad)               \
+  X(ReluForward)            \
+  X(ReluBackward)           \
+  X(Dropout)                \
+  X(Im2col)                 \
+  X(Col2im)                 \
+  X(MaxPoolForward)         \
+  X(MaxPoolBackward)        \
+  X(NhwcNchw)               \
+  X(GatherImages)           \
+  X(GatherLabels)           \
+  X(SoftmaxCrossEntropy)    \
+  X(LossSum)                \
+  X(OptimizerUpdate)        \
+  X(WeightedDeltaSum)       \
+  X(BroadcastRows)          \
+  X(Axpy)
+
+enum class Trans { kNo, kYes };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // True when memory from allocate() is not host-addressable (copy with upload/download).
+  virtual bool is_device() const = 0;
+  // Independent lanes of work the caller may run at once, each with its own workspace: the CPU
+  // backend's threads; 1 on a GPU (its parallelism is inside each call).
+  virtual int lanes() const = 0;
+
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* p) noexcept = 0;
+  virtual void upload(void* dst, const void* src, size_t bytes) = 0;
+  virtual void download(void* dst, const void* src, size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  virtual void zero(void* dst, size_t bytes) = 0;
+  virtual void synchronize() = 0;
+
+  // C_b = alpha * op(A_b) op(B_b) + beta * C_b for b < batch, column-major, exactly
+  // cublasSgemmStridedBatched's argument order and meaning (a stride of 0 shares an operand).
+  virtual void gemm_strided_batched(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
+                                    int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta, float* c,
+                                    int ldc, int64_t stride_c, int batch) = 0;
+
+#define ASTRAEA_DECLARE_LAUNCH(F) virtual void launch(const F& f, int64_t rows, int64_t cols) = 0;
+  ASTRAEA_FUNCTORS(ASTRAEA_DECLARE_LAUNCH)
+#undef ASTRAEA_DECLARE_LAUNCH
+};
+
+// "cpu", "cuda" or "auto" (CUDA when a device exists, else CPU). `threads` = 0: all cores.
+// Throws naming --backend when the choice cannot be honoured.
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 0);
+
+// RAII owner of backend memory holding `count` elements of T. Move-only.
+template <typename T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(Backend& backend, size_t count)
+      : backend_(&backend), count_(count), data_(count ? static_cast<T*>(backend.allocate(count * sizeof(T))) : nullptr) {}
+  ~DeviceArray() { reset(); }
+  DeviceArray(DeviceArray&& o) noexcept : backend_(o.backend_), count_(o.count_), data_(o.data_) {
+    o.data_ = nullptr;
+    o.count_ = 0;
+  }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      reset();
+      backend_ = o.backend_;
+      count_ = o.count_;
+      data_ = o.data_;
+      o.data_ = nullptr;
+      o.count_ = 0;
+    }
+    return *this;
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return count_; }
+  size_t bytes() const { return count_ * sizeof(T); }
+  void upload(const T* src, size_t count) { backend_->upload(data_, src, count * sizeof(T)); }
+  void download(T* dst, size_t count) const { backend_->download(dst, data_, count * sizeof(T)); }
+
+ private:
+  void reset() noexcept {
+    if (data_) backend_->deallocate(data_);
+    data_ = nullptr;
+    count_ = 0;
+  }
+  Backend* backend_ = nullptr;
+  size_t count_ = 0;
+  T* data_ = nullptr;
+};
+
+}  // namespace astraea

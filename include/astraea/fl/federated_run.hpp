@@ -1,0 +1,66 @@
+// The synchronous round loop: sample the round's online clients, group them into mediators
+// (single clients under FedAvg), train every mediator as a replica, apply
+// w <- w + sum_m (n_m / n) (w_m - w), and evaluate on the balanced test set.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "astraea/data/client_store.hpp"
+#include "astraea/data/dataset.hpp"
+#include "astraea/fl/evaluation.hpp"
+#include "astraea/fl/replica_trainer.hpp"
+#include "astraea/fl/train_config.hpp"
+
+namespace astraea {
+
+struct PhaseTimes {
+  double sample = 0, schedule = 0, plan = 0, train = 0, aggregate = 0, evaluate = 0;
+};
+
+struct RoundResult {
+  int round = 0;  // 1-based
+  double train_loss = 0;
+  bool evaluated = false;
+  ClassificationMetrics test;
+  int64_t clients = 0, mediators = 0, samples = 0, steps = 0;
+  // Traffic of the round, in bytes: model copies between clients and their mediator, and between
+  // mediators and the server (under FedAvg every client is its own mediator: the first is zero).
+  int64_t bytes_client_mediator = 0;
+  int64_t bytes_mediator_server = 0;
+  PhaseTimes times;
+  double seconds = 0;
+};
+
+// Uniform sample of `count` distinct clients of `total` for round `round`, ascending ids.
+std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed, uint32_t round);
+
+class FederatedRun {
+ public:
+  // `train` and `test` must outlive the run (their memory is used in place on the CPU).
+  FederatedRun(const TrainConfig& config, uint64_t seed, const Dataset& train, const Dataset& test,
+               const ClientStore& store, Backend& backend);
+  ~FederatedRun();
+
+  RoundResult run_round(int round);  // rounds count from 1
+  const Model& model() const { return *model_; }
+  std::vector<float> global_params() const;
+  const ReplicaTrainer& trainer() const { return *trainer_; }
+
+ private:
+  struct DeviceData;
+  TrainConfig config_;
+  uint64_t seed_;
+  const ClientStore& store_;
+  Backend& backend_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<DeviceData> data_;
+  DeviceArray<float> global_, acc_;
+  std::unique_ptr<ReplicaTrainer> trainer_;
+  std::unique_ptr<Evaluator> evaluator_;
+};
+
+OptimizerParams optimizer_params(const TrainConfig& config);
+
+}  // namespace astraea

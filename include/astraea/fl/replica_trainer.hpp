@@ -1,0 +1,60 @@
+// Trains a round's replicas (mediators, or single clients under FedAvg) and accumulates their
+// weighted updates: acc += sum_m coef_m (w_m - global). Two schedules over the same layer code:
+//  - lanes (CPU): each thread takes whole replicas, one at a time, and runs all their steps, so a
+//    replica's weights stay hot in cache; its first step reads the global weights directly and its
+//    last step writes straight into the thread's aggregate (no copy in, no accumulate pass);
+//  - tiles (GPU, or tile > 1): waves of up to `tile` replicas step together in one batched call
+//    per layer; replicas that have finished or whose batch is short are masked.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "astraea/fl/step_plan.hpp"
+#include "astraea/nn/model.hpp"
+
+namespace astraea {
+
+struct TrainerOptions {
+  OptimizerParams optimizer;
+  int batch = 10;
+  int tile = 0;       // replicas per batched call; 0 = 1 per lane on the CPU, 64 on a device
+  uint64_t seed = 1;  // dropout draws
+};
+
+struct TrainStats {
+  double loss_sum = 0;  // over every trained sample
+  int64_t rows = 0;     // trained samples (with repeats over epochs)
+  int64_t steps = 0;    // optimizer steps, all replicas
+};
+
+class ReplicaTrainer {
+ public:
+  ReplicaTrainer(Backend& backend, const Model& model, const TrainerOptions& options);
+  ~ReplicaTrainer();
+  ReplicaTrainer(const ReplicaTrainer&) = delete;
+  ReplicaTrainer& operator=(const ReplicaTrainer&) = delete;
+
+  // `coef[m]` weights plan m's update; `global` and `acc` are backend arrays of num_params().
+  TrainStats train(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,
+                   const float* global, float* acc, uint32_t round);
+
+  int tile() const { return tile_; }
+  size_t workspace_bytes() const;
+
+ private:
+  struct Lane;
+  TrainStats train_lanes(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,
+                         const float* global, float* acc, uint32_t round);
+  TrainStats train_tiles(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,
+                         const float* global, float* acc, uint32_t round);
+
+  Backend& backend_;
+  const Model& model_;
+  TrainerOptions options_;
+  int tile_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+};
+
+}  // namespace astraea

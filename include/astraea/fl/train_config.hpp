@@ -1,0 +1,28 @@
+// [train] and [astraea]: how the federation trains. FedAvg is the default (gamma = 1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace astraea {
+
+struct TrainConfig {
+  std::string model = "mlp";
+  std::string optimizer = "sgd";  // sgd (momentum > 0: heavy ball) | adam
+  double lr = 0.05;
+  double momentum = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  int batch = 10;                 // B
+  int local_epochs = 1;           // E
+  int rounds = 20;
+  int64_t clients_per_round = 10; // c
+  bool reset_optimizer = true;    // fresh optimizer state for every client
+  int eval_every = 1;             // rounds; the last round is always evaluated
+  int eval_batch = 500;
+  std::string backend = "auto";   // auto | cpu | cuda
+  int threads = 0;                // CPU lanes, 0 = all cores
+  int replicas = 0;               // replicas per batched call (0 = 1 per CPU lane, 64 on a GPU)
+  double target_accuracy = 0.0;   // summary: bytes and rounds to reach it (0 = none)
+};
+
+}  // namespace astraea

@@ -1,0 +1,36 @@
+// A run's outputs under DIR: rounds.jsonl (one JSON object per round, flushed as it is written, so
+// an interrupted run keeps every finished round), summary.json and model.safetensors.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "astraea/fl/federated_run.hpp"
+#include "astraea/io/config.hpp"
+
+namespace astraea {
+
+nlohmann::json round_to_json(const RoundResult& r);
+
+class RunReport {
+ public:
+  RunReport(const std::string& dir, const ExperimentConfig& config);
+  ~RunReport();
+  void add_round(const RoundResult& r);
+  // summary.json: the config echo, final and best accuracy, totals, rounds and bytes to the target.
+  void write_summary(const Model& model, const std::string& backend, nlohmann::json extra = {});
+  void write_model(const Model& model, const std::vector<float>& params);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  const ExperimentConfig& config_;
+  std::unique_ptr<FILE, int (*)(FILE*)> rounds_;
+  std::vector<RoundResult> history_;
+};
+
+}  // namespace astraea

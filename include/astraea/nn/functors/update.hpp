@@ -1,0 +1,112 @@
+// Optimizer updates and aggregation over the [replicas x P] parameter matrix, shared by both
+// backends. A replica's step can read its weights from the global model (its first step: the copy
+// in is fused away) and can write its result straight into the aggregate (its last step: the
+// weighted accumulate is fused in), so a client costs what its arithmetic costs.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "astraea/core/host_device.hpp"
+
+namespace astraea {
+
+enum class OptimizerKind : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
+
+struct OptimizerParams {
+  OptimizerKind kind = OptimizerKind::kSgd;
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+};
+
+// What one replica does in one step.
+struct ReplicaStep {
+  enum : uint32_t {
+    kActive = 1,       // has samples this step; an inactive replica is left untouched
+    kFreshState = 2,   // optimizer state starts from zero (a new client)
+    kFromGlobal = 4,   // weights are read from the global model (the replica's first step)
+    kAccumulate = 8,   // result goes to acc += coef * (w_new - global), not to the replica
+  };
+  uint32_t flags = 0;
+  float bias_correction1 = 1.0f;  // Adam: 1 / (1 - beta1^t), t = steps since the fresh state
+  float bias_correction2 = 1.0f;  // Adam: 1 / (1 - beta2^t)
+  float coef = 0.0f;              // aggregation weight n_m / n
+  float inv_valid = 0.0f;         // 1 / rows with samples (the loss is their mean)
+};
+
+// (r, j) over replicas x params.
+struct OptimizerUpdate {
+  OptimizerParams opt;
+  float* weights;         // [replicas x params]
+  const float* grad;      // [replicas x params]
+  float* m;               // momentum / first moment (null for plain SGD)
+  float* v;               // second moment (Adam only)
+  const float* global;    // [params]
+  float* acc;             // [params], for kAccumulate
+  const ReplicaStep* steps;
+  int64_t params;
+  ASTRAEA_HD void operator()(int64_t r, int64_t j) const {
+    const ReplicaStep& s = steps[r];
+    const int64_t i = r * params + j;
+    if (!(s.flags & ReplicaStep::kActive)) return;
+    const bool fresh = (s.flags & ReplicaStep::kFreshState) != 0;
+    const float w = (s.flags & ReplicaStep::kFromGlobal) ? global[j] : weights[i];
+    const float g = grad[i];
+    float w_new;
+    if (opt.kind == OptimizerKind::kSgd) {
+      w_new = w - opt.lr * g;
+    } else if (opt.kind == OptimizerKind::kMomentum) {
+      const float mv = (fresh ? 0.0f : opt.momentum * m[i]) + g;
+      m[i] = mv;
+      w_new = w - opt.lr * mv;
+    } else {
+      const float mv = (fresh ? 0.0f : opt.beta1 * m[i]) + (1.0f - opt.beta1) * g;
+      const float vv = (fresh ? 0.0f : opt.beta2 * v[i]) + (1.0f - opt.beta2) * g * g;
+      m[i] = mv;
+      v[i] = vv;
+      w_new = w - opt.lr * (mv * s.bias_correction1) / (sqrtf(vv * s.bias_correction2) + opt.eps);
+    }
+    if (s.flags & ReplicaStep::kAccumulate) {
+      acc[j] += s.coef * (w_new - global[j]);
+    } else {
+      weights[i] = w_new;
+    }
+  }
+};
+
+// acc[j] += sum_r coef[r] * (weights[r][j] - global[j]), replicas summed in index order (one
+// deterministic order on every backend). One parameter element per call.
+struct WeightedDeltaSum {
+  float* acc;
+  const float* weights;
+  const float* global;
+  const float* coef;
+  int64_t replicas;
+  int64_t params;
+  ASTRAEA_HD void operator()(int64_t, int64_t j) const {
+    float sum = 0;
+    for (int64_t r = 0; r < replicas; ++r) sum += coef[r] * (weights[r * params + j] - global[j]);
+    acc[j] += sum;
+  }
+};
+
+// (r, j): weights[r][j] = global[j]; every replica of a wave starts from the global model.
+struct BroadcastRows {
+  float* weights;
+  const float* global;
+  int64_t params;
+  ASTRAEA_HD void operator()(int64_t r, int64_t j) const { weights[r * params + j] = global[j]; }
+};
+
+// (0, i): y[i] += alpha * x[i].
+struct Axpy {
+  float* y;
+  const float* x;
+  float alpha;
+  ASTRAEA_HD void operator()(int64_t, int64_t i) const { y[i] += alpha * x[i]; }
+};
+
+}  // namespace astraea

@@ -1,0 +1,69 @@
+#include "cpu_backend.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "astraea/core/error.hpp"
+
+namespace astraea {
+namespace {
+
+CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::kYes ? CblasTrans : CblasNoTrans; }
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
+    // Each lane calls BLAS from its own thread: BLAS must not spawn threads of its own.
+    openblas_set_num_threads(1);
+  }
+
+  std::string name() const override { return "cpu"; }
+  bool is_device() const override { return false; }
+  int lanes() const override { return threads_; }
+
+  void* allocate(size_t bytes) override {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) ASTRAEA_FAIL("out of host memory allocating {} bytes", bytes);
+    return p;
+  }
+  void deallocate(void* p) noexcept override { std::free(p); }
+  void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void zero(void* dst, size_t bytes) override { std::memset(dst, 0, bytes); }
+  void synchronize() override {}
+
+  void gemm_strided_batched(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
+                            int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta, float* c, int ldc,
+                            int64_t stride_c, int batch) override {
+    for (int i = 0; i < batch; ++i) {
+      cblas_sgemm(CblasColMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b,
+                  ldb, beta, c + i * stride_c, ldc);
+    }
+  }
+
+#define ASTRAEA_CPU_LAUNCH(F) \
+  void launch(const F& f, int64_t rows, int64_t cols) override { run(f, rows, cols); }
+  ASTRAEA_FUNCTORS(ASTRAEA_CPU_LAUNCH)
+#undef ASTRAEA_CPU_LAUNCH
+
+ private:
+  template <typename F>
+  static void run(const F& f, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r)
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) f(r, c);
+  }
+
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+}  // namespace astraea

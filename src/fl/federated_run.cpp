@@ -1,0 +1,174 @@
+#include "astraea/fl/federated_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <unordered_set>
+
+#include "astraea/core/error.hpp"
+#include "astraea/core/rng.hpp"
+
+namespace astraea {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+// The training pool and test set where the backend reads them: in place on the CPU, uploaded once
+// on a device.
+struct FederatedRun::DeviceData {
+  DeviceData(Backend& be, const Dataset& train, const Dataset& test) {
+    train_pool = upload(be, train, train_images, train_labels);
+    test_pool = upload(be, test, test_images, test_labels);
+  }
+  static SamplePool upload(Backend& be, const Dataset& d, DeviceArray<uint8_t>& images, DeviceArray<int32_t>& labels) {
+    SamplePool pool{d.images.data(), d.labels.data(), d.n, nullptr, nullptr, d.channels, d.height, d.width};
+    if (be.is_device()) {
+      images = DeviceArray<uint8_t>(be, d.images.size());
+      images.upload(d.images.data(), d.images.size());
+      labels = DeviceArray<int32_t>(be, d.labels.size());
+      labels.upload(d.labels.data(), d.labels.size());
+      pool.base_images = images.data();
+      pool.base_labels = labels.data();
+    }
+    return pool;
+  }
+  DeviceArray<uint8_t> train_images, test_images;
+  DeviceArray<int32_t> train_labels, test_labels;
+  SamplePool train_pool{}, test_pool{};
+};
+
+OptimizerParams optimizer_params(const TrainConfig& c) {
+  OptimizerParams p;
+  p.lr = static_cast<float>(c.lr);
+  p.momentum = static_cast<float>(c.momentum);
+  p.beta1 = static_cast<float>(c.beta1);
+  p.beta2 = static_cast<float>(c.beta2);
+  p.eps = static_cast<float>(c.eps);
+  if (c.optimizer == "adam") {
+    p.kind = OptimizerKind::kAdam;
+  } else if (c.optimizer == "sgd") {
+    p.kind = c.momentum > 0 ? OptimizerKind::kMomentum : OptimizerKind::kSgd;
+  } else {
+    ASTRAEA_FAIL("train.optimizer = \"{}\": expected sgd or adam", c.optimizer);
+  }
+  return p;
+}
+
+std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed, uint32_t round) {
+  ASTRAEA_CHECK(count <= total, "{} of {} clients", count, total);
+  HostEngine engine = make_host_engine(seed, RngStream::kClientSampling, round);
+  std::vector<int64_t> picked;
+  if (count == total) {
+    picked.resize(total);
+    std::iota(picked.begin(), picked.end(), 0);
+    return picked;
+  }
+  // Floyd's algorithm: `count` draws, whatever the population.
+  std::unordered_set<int64_t> chosen;
+  for (int64_t j = total - count; j < total; ++j) {
+    const int64_t t = static_cast<int64_t>(engine() % static_cast<uint64_t>(j + 1));
+    picked.push_back(chosen.insert(t).second ? t : j);
+    if (picked.back() == j) chosen.insert(j);
+  }
+  std::sort(picked.begin(), picked.end());
+  return picked;
+}
+
+FederatedRun::FederatedRun(const TrainConfig& config, uint64_t seed, const Dataset& train, const Dataset& test,
+                           const ClientStore& store, Backend& backend)
+    : config_(config), seed_(seed), store_(store), backend_(backend) {
+  ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
+                  "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
+                  store.num_clients());
+  model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
+  data_ = std::make_unique<DeviceData>(backend, train, test);
+  const int64_t P = model_->num_params();
+  std::vector<float> init(P);
+  model_->init_params(init.data(), seed);
+  global_ = DeviceArray<float>(backend, P);
+  global_.upload(init.data(), P);
+  acc_ = DeviceArray<float>(backend, P);
+  TrainerOptions options;
+  options.optimizer = optimizer_params(config);
+  options.batch = config.batch;
+  options.tile = config.replicas;
+  options.seed = seed;
+  trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
+  evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, test.n, config.eval_batch);
+}
+
+FederatedRun::~FederatedRun() = default;
+
+std::vector<float> FederatedRun::global_params() const {
+  std::vector<float> w(model_->num_params());
+  global_.download(w.data(), w.size());
+  return w;
+}
+
+RoundResult FederatedRun::run_round(int round) {
+  const auto start = std::chrono::steady_clock::now();
+  RoundResult r;
+  r.round = round;
+  auto t = std::chrono::steady_clock::now();
+  const std::vector<int64_t> online = sample_clients(store_.num_clients(), config_.clients_per_round, seed_, round);
+  r.times.sample = seconds_since(t);
+
+  t = std::chrono::steady_clock::now();
+  std::vector<std::vector<int64_t>> mediators;  // FedAvg: every client is its own mediator
+  for (int64_t k : online) mediators.push_back({k});
+  r.times.schedule = seconds_since(t);
+
+  t = std::chrono::steady_clock::now();
+  LocalTraining local;
+  local.batch = config_.batch;
+  local.local_epochs = config_.local_epochs;
+  local.reset_per_client = config_.reset_optimizer;
+  std::vector<StepPlan> plans(mediators.size());
+  for (size_t m = 0; m < mediators.size(); ++m) {
+    plans[m] = make_step_plan(store_, mediators[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
+  }
+  int64_t n = 0;
+  for (const StepPlan& p : plans) n += p.samples;
+  std::vector<float> coef(plans.size());
+  for (size_t m = 0; m < plans.size(); ++m) coef[m] = n ? static_cast<float>(double(plans[m].samples) / n) : 0.0f;
+  r.times.plan = seconds_since(t);
+
+  t = std::chrono::steady_clock::now();
+  backend_.zero(acc_.data(), acc_.bytes());
+  const TrainStats stats = trainer_->train(plans, coef, data_->train_pool, global_.data(), acc_.data(), round);
+  backend_.synchronize();
+  r.times.train = seconds_since(t);
+
+  t = std::chrono::steady_clock::now();
+  backend_.launch(Axpy{global_.data(), acc_.data(), 1.0f}, 1, model_->num_params());
+  backend_.synchronize();
+  r.times.aggregate = seconds_since(t);
+
+  r.clients = static_cast<int64_t>(online.size());
+  r.mediators = static_cast<int64_t>(mediators.size());
+  r.samples = n;
+  r.steps = stats.steps;
+  r.train_loss = stats.rows ? stats.loss_sum / stats.rows : 0.0;
+  const int64_t model_bytes = 4 * model_->num_params();
+  // Each mediator gets the model and returns it; each client gets and returns it once per mediator
+  // epoch, except the chain's first client (it gets the model with its mediator's) — under FedAvg
+  // a client is its own mediator and only the server link carries traffic.
+  r.bytes_mediator_server = 2 * model_bytes * r.mediators;
+  r.bytes_client_mediator = 0;
+
+  const bool last = round == config_.rounds;
+  if (config_.eval_every > 0 && (round % config_.eval_every == 0 || last)) {
+    t = std::chrono::steady_clock::now();
+    r.test = evaluator_->evaluate(global_.data());
+    r.evaluated = true;
+    r.times.evaluate = seconds_since(t);
+  }
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace astraea

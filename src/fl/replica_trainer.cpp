@@ -1,0 +1,262 @@
+#include "astraea/fl/replica_trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <numeric>
+
+#include <omp.h>
+
+#include "astraea/core/error.hpp"
+
+namespace astraea {
+
+// The buffers of one lane: a workspace for `tile` replicas and their weights, gradients and
+// optimizer state.
+struct ReplicaTrainer::Lane {
+  Lane(Backend& be, const Model& model, int tile, int batch, bool moments, bool second_moment, bool own_acc)
+      : ws(be, model, tile, batch),
+        weights(be, size_t(tile) * model.num_params()),
+        grads(be, size_t(tile) * model.num_params()),
+        m(be, moments ? size_t(tile) * model.num_params() : 0),
+        v(be, second_moment ? size_t(tile) * model.num_params() : 0),
+        acc(be, own_acc ? size_t(model.num_params()) : 0),
+        loss_total(be, tile),
+        coef(be, tile),
+        ids(size_t(tile) * batch),
+        steps(tile),
+        keys(tile) {}
+  ModelWorkspace ws;
+  DeviceArray<float> weights, grads, m, v, acc, loss_total, coef;
+  std::vector<int32_t> ids;  // host staging
+  std::vector<ReplicaStep> steps;
+  std::vector<uint32_t> keys;
+};
+
+namespace {
+
+ReplicaStep make_step(const StepPlan& plan, int64_t s, const OptimizerParams& opt) {
+  ReplicaStep st;
+  st.flags = ReplicaStep::kActive | (plan.fresh[s] ? ReplicaStep::kFreshState : 0u);
+  const float t = static_cast<float>(plan.state_age[s]);
+  st.bias_correction1 = 1.0f / (1.0f - std::pow(opt.beta1, t));
+  st.bias_correction2 = 1.0f / (1.0f - std::pow(opt.beta2, t));
+  st.inv_valid = 1.0f / static_cast<float>(plan.rows(s));
+  return st;
+}
+
+// Gathers the step's samples (ids already uploaded) into the input activations and labels.
+void gather(Backend& be, const Model& model, ModelWorkspace& ws, const SamplePool& pool, int64_t rows) {
+  const TensorShape in = model.input_shape();
+  be.launch(GatherImages{pool, ws.ids(), ws.activation(0)}, rows, int64_t(in.h) * in.w);
+  be.launch(GatherLabels{pool, ws.ids(), ws.labels()}, 1, rows);
+}
+
+}  // namespace
+
+ReplicaTrainer::ReplicaTrainer(Backend& backend, const Model& model, const TrainerOptions& options)
+    : backend_(backend), model_(model), options_(options) {
+  ASTRAEA_CHECK(options.batch >= 1, "batch {}", options.batch);
+  tile_ = options.tile > 0 ? options.tile : (backend.is_device() ? 64 : 1);
+  const bool moments = options.optimizer.kind != OptimizerKind::kSgd;
+  const bool second = options.optimizer.kind == OptimizerKind::kAdam;
+  const int lanes = tile_ == 1 ? backend.lanes() : 1;
+  for (int i = 0; i < lanes; ++i) {
+    lanes_.push_back(std::make_unique<Lane>(backend, model, tile_, options.batch, moments, second, tile_ == 1));
+  }
+}
+
+ReplicaTrainer::~ReplicaTrainer() = default;
+
+size_t ReplicaTrainer::workspace_bytes() const {
+  size_t b = 0;
+  for (const auto& l : lanes_) {
+    b += l->ws.bytes() + l->weights.bytes() + l->grads.bytes() + l->m.bytes() + l->v.bytes() + l->acc.bytes();
+  }
+  return b;
+}
+
+TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::vector<float>& coef,
+                                 const SamplePool& pool, const float* global, float* acc, uint32_t round) {
+  ASTRAEA_CHECK(plans.size() == coef.size(), "{} plans, {} weights", plans.size(), coef.size());
+  for (const StepPlan& p : plans) {
+    for (int64_t s = 0; s < p.steps(); ++s) ASTRAEA_CHECK(p.rows(s) <= options_.batch, "step of {} rows", p.rows(s));
+  }
+  return tile_ == 1 ? train_lanes(plans, coef, pool, global, acc, round)
+                    : train_tiles(plans, coef, pool, global, acc, round);
+}
+
+// ---- lanes: one replica at a time per thread
+
+TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const std::vector<float>& coef,
+                                       const SamplePool& pool, const float* global, float* acc, uint32_t round) {
+  const int64_t P = model_.num_params();
+  const int lanes = static_cast<int>(std::min<size_t>(lanes_.size(), std::max<size_t>(plans.size(), 1)));
+  // Longest-first assignment to the least-loaded lane: balanced, and deterministic for a lane
+  // count, so the aggregate is summed in the same order on every run.
+  std::vector<size_t> order(plans.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return plans[a].sample_ids.size() > plans[b].sample_ids.size(); });
+  std::vector<std::vector<size_t>> assigned(lanes);
+  std::vector<int64_t> load(lanes, 0);
+  for (size_t i : order) {
+    const int lane = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    assigned[lane].push_back(i);
+    load[lane] += static_cast<int64_t>(plans[i].sample_ids.size()) + 64;  // + per-step overhead
+  }
+
+  const bool direct_sgd = options_.optimizer.kind == OptimizerKind::kSgd;
+  const float lr = options_.optimizer.lr;
+  std::vector<TrainStats> stats(lanes);
+  std::exception_ptr failure;
+#pragma omp parallel num_threads(lanes)
+  {
+    const int t = omp_get_thread_num();
+    try {
+      Lane& lane = *lanes_[t];
+      ModelWorkspace& ws = lane.ws;
+      backend_.zero(lane.acc.data(), lane.acc.bytes());
+      backend_.zero(lane.loss_total.data(), lane.loss_total.bytes());
+      for (size_t i : assigned[t]) {
+        const StepPlan& plan = plans[i];
+        lane.keys[0] = plan.key;
+        backend_.upload(ws.replica_keys(), lane.keys.data(), sizeof(uint32_t));
+        backend_.upload(lane.coef.data(), &coef[i], sizeof(float));
+        const int64_t last = plan.steps() - 1;
+        for (int64_t s = 0; s <= last; ++s) {
+          const int rows = static_cast<int>(plan.rows(s));
+          const bool first = s == 0;
+          ReplicaStep step = make_step(plan, s, options_.optimizer);
+          step.coef = coef[i];
+          if (first) step.flags |= ReplicaStep::kFromGlobal;
+          if (s == last) step.flags |= ReplicaStep::kAccumulate;
+          backend_.upload(ws.ids(), plan.step_samples(s), sizeof(int32_t) * rows);
+          backend_.upload(ws.steps(), &step, sizeof(ReplicaStep));
+          gather(backend_, model_, ws, pool, rows);
+
+          LayerPass pass;
+          pass.backend = &backend_;
+          pass.replicas = 1;
+          pass.batch = rows;
+          pass.params = first ? global : lane.weights.data();
+          pass.training = true;
+          pass.seed = options_.seed;
+          pass.step = static_cast<uint32_t>(s);
+          pass.round = round;
+          GradTarget target{lane.grads.data(), 0, 1.0f, 0.0f};
+          if (direct_sgd) {
+            // The gradient GEMMs update in place (beta = 1): into the weights, or on the last step
+            // into the aggregate with the replica's weight folded into alpha.
+            if (s == last) {
+              if (!first) {
+                backend_.launch(WeightedDeltaSum{lane.acc.data(), lane.weights.data(), global, lane.coef.data(), 1, P}, 1,
+                                P);
+              }
+              target = GradTarget{lane.acc.data(), 0, -lr * coef[i], 1.0f};
+            } else {
+              if (first) backend_.copy(lane.weights.data(), global, sizeof(float) * P);
+              pass.params = lane.weights.data();
+              target = GradTarget{lane.weights.data(), 0, -lr, 1.0f};
+            }
+          }
+          model_forward(model_, ws, pass);
+          model_loss_and_backward(model_, ws, pass, target);
+          backend_.launch(LossSum{ws.loss(), lane.loss_total.data(), rows}, 1, 1);
+          if (!direct_sgd) {
+            backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
+                                            lane.v.data(), global, lane.acc.data(), ws.steps(), P},
+                            1, P);
+          }
+          stats[t].rows += rows;
+          stats[t].steps += 1;
+        }
+      }
+      float loss = 0;
+      backend_.download(&loss, lane.loss_total.data(), sizeof(float));
+      stats[t].loss_sum = loss;
+    } catch (...) {
+#pragma omp critical
+      failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  TrainStats total;
+  for (int t = 0; t < lanes; ++t) {
+    backend_.launch(Axpy{acc, lanes_[t]->acc.data(), 1.0f}, 1, P);
+    total.loss_sum += stats[t].loss_sum;
+    total.rows += stats[t].rows;
+    total.steps += stats[t].steps;
+  }
+  return total;
+}
+
+// ---- tiles: waves of replicas stepping together
+
+TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const std::vector<float>& coef,
+                                       const SamplePool& pool, const float* global, float* acc, uint32_t round) {
+  const int64_t P = model_.num_params();
+  const int B = options_.batch;
+  const bool direct_sgd = options_.optimizer.kind == OptimizerKind::kSgd;
+  Lane& lane = *lanes_[0];
+  ModelWorkspace& ws = lane.ws;
+  TrainStats total;
+  for (size_t begin = 0; begin < plans.size(); begin += tile_) {
+    const int R = static_cast<int>(std::min<size_t>(tile_, plans.size() - begin));
+    int64_t wave_steps = 0;
+    for (int r = 0; r < R; ++r) {
+      lane.keys[r] = plans[begin + r].key;
+      wave_steps = std::max(wave_steps, plans[begin + r].steps());
+    }
+    backend_.upload(ws.replica_keys(), lane.keys.data(), sizeof(uint32_t) * R);
+    backend_.upload(lane.coef.data(), coef.data() + begin, sizeof(float) * R);
+    backend_.zero(lane.loss_total.data(), sizeof(float) * R);
+    backend_.launch(BroadcastRows{lane.weights.data(), global, P}, R, P);
+    for (int64_t s = 0; s < wave_steps; ++s) {
+      std::fill(lane.ids.begin(), lane.ids.begin() + int64_t(R) * B, -1);
+      for (int r = 0; r < R; ++r) {
+        const StepPlan& plan = plans[begin + r];
+        if (s >= plan.steps()) {
+          lane.steps[r] = ReplicaStep{};  // finished: inactive, zero gradient
+          continue;
+        }
+        std::copy(plan.step_samples(s), plan.step_samples(s) + plan.rows(s), lane.ids.begin() + int64_t(r) * B);
+        lane.steps[r] = make_step(plan, s, options_.optimizer);
+        total.rows += plan.rows(s);
+        total.steps += 1;
+      }
+      backend_.upload(ws.ids(), lane.ids.data(), sizeof(int32_t) * R * B);
+      backend_.upload(ws.steps(), lane.steps.data(), sizeof(ReplicaStep) * R);
+      gather(backend_, model_, ws, pool, int64_t(R) * B);
+
+      LayerPass pass;
+      pass.backend = &backend_;
+      pass.replicas = R;
+      pass.batch = B;
+      pass.params = lane.weights.data();
+      pass.param_stride = P;
+      pass.training = true;
+      pass.seed = options_.seed;
+      pass.step = static_cast<uint32_t>(s);
+      pass.round = round;
+      // Masked rows carry zero gradient, so a direct SGD step leaves inactive replicas as they are.
+      const GradTarget target = direct_sgd ? GradTarget{lane.weights.data(), P, -options_.optimizer.lr, 1.0f}
+                                           : GradTarget{lane.grads.data(), P, 1.0f, 0.0f};
+      model_forward(model_, ws, pass);
+      model_loss_and_backward(model_, ws, pass, target);
+      backend_.launch(LossSum{ws.loss(), lane.loss_total.data(), B}, R, 1);
+      if (!direct_sgd) {
+        backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
+                                        lane.v.data(), global, nullptr, ws.steps(), P},
+                        R, P);
+      }
+    }
+    backend_.launch(WeightedDeltaSum{acc, lane.weights.data(), global, lane.coef.data(), R, P}, 1, P);
+    std::vector<float> losses(R);
+    backend_.download(losses.data(), lane.loss_total.data(), sizeof(float) * R);
+    for (float l : losses) total.loss_sum += l;
+  }
+  return total;
+}
+
+}  // namespace astraea

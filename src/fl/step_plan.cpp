@@ -1,0 +1,51 @@
+#include "astraea/fl/step_plan.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "astraea/core/error.hpp"
+#include "astraea/core/rng.hpp"
+
+namespace astraea {
+
+StepPlan make_step_plan(const ClientStore& store, const std::vector<int64_t>& clients, const LocalTraining& local,
+                        uint64_t seed, uint32_t round, uint32_t key) {
+  ASTRAEA_CHECK(local.batch >= 1 && local.local_epochs >= 1 && local.mediator_epochs >= 1, "bad local training {} {} {}",
+                local.batch, local.local_epochs, local.mediator_epochs);
+  StepPlan plan;
+  plan.key = key;
+  plan.step_start.push_back(0);
+  for (int64_t k : clients) plan.samples += store.size(k);
+  std::vector<int32_t> order;
+  int32_t age = 0;
+  for (int em = 0; em < local.mediator_epochs; ++em) {
+    for (int64_t k : clients) {
+      const int64_t n = store.size(k);
+      if (n == 0) continue;
+      HostEngine engine = make_host_engine(seed, RngStream::kBatchOrder, static_cast<uint32_t>(k), round,
+                                           static_cast<uint32_t>(em));
+      bool first_batch_of_client = true;
+      for (int e = 0; e < local.local_epochs; ++e) {
+        order.assign(store.samples(k), store.samples(k) + n);
+        // Seeded Fisher-Yates (std::shuffle's algorithm is unspecified across libraries).
+        for (int64_t i = n - 1; i > 0; --i) {
+          const int64_t j = static_cast<int64_t>(engine() % static_cast<uint64_t>(i + 1));
+          std::swap(order[i], order[j]);
+        }
+        for (int64_t at = 0; at < n; at += local.batch) {
+          const int64_t rows = std::min<int64_t>(local.batch, n - at);
+          plan.sample_ids.insert(plan.sample_ids.end(), order.begin() + at, order.begin() + at + rows);
+          plan.step_start.push_back(static_cast<int64_t>(plan.sample_ids.size()));
+          const bool fresh = plan.fresh.empty() || (local.reset_per_client && first_batch_of_client);
+          age = fresh ? 1 : age + 1;
+          plan.fresh.push_back(fresh ? 1 : 0);
+          plan.state_age.push_back(age);
+          first_batch_of_client = false;
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace astraea

@@ -1,0 +1,75 @@
+#include "astraea/io/safetensors.hpp"
+
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "astraea/core/error.hpp"
+
+namespace astraea {
+
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const NamedTensor& t : tensors) {
+    uint64_t count = 1;
+    for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + 4 * count}}};
+    offset += 4 * count;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
+  std::ofstream out(path, std::ios::binary);
+  if (!out) ASTRAEA_FAIL("{}: cannot write", path);
+  const uint64_t n = text.size();
+  uint8_t len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  static_assert(sizeof(float) == 4, "F32");
+  for (const NamedTensor& t : tensors) {
+    uint64_t count = 1;
+    for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
+    out.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(4 * count));  // x86/ARM: little-endian
+  }
+  if (!out) ASTRAEA_FAIL("{}: write failed", path);
+}
+
+std::map<std::string, LoadedTensor> read_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ASTRAEA_FAIL("{}: cannot open", path);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  if (bytes.size() < 8) ASTRAEA_FAIL("{}: not a safetensors file ({} bytes)", path, bytes.size());
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<uint8_t>(bytes[i])) << (8 * i);
+  if (n > bytes.size() - 8) ASTRAEA_FAIL("{}: header of {} bytes runs past the end", path, n);
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+  } catch (const nlohmann::json::exception& e) {
+    ASTRAEA_FAIL("{}: bad header: {}", path, e.what());
+  }
+  const size_t data = 8 + n;
+  std::map<std::string, LoadedTensor> out;
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") continue;
+    if (info.value("dtype", "") != "F32") ASTRAEA_FAIL("{}: tensor {} is not F32", path, name);
+    LoadedTensor t;
+    t.shape = info.at("shape").get<std::vector<int64_t>>();
+    const auto range = info.at("data_offsets").get<std::vector<uint64_t>>();
+    uint64_t count = 1;
+    for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
+    if (range.size() != 2 || range[1] - range[0] != 4 * count || data + range[1] > bytes.size()) {
+      ASTRAEA_FAIL("{}: tensor {} has a bad byte range", path, name);
+    }
+    t.data.resize(count);
+    std::memcpy(t.data.data(), bytes.data() + data + range[0], 4 * count);
+    out.emplace(name, std::move(t));
+  }
+  return out;
+}
+
+}  // namespace astraea

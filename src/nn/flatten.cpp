@@ -10,14 +10,14 @@ class Flatten final : public Layer {
   explicit Flatten(TensorShape in) : Layer(in, TensorShape{1, 1, static_cast<int>(in.size())}) {}
   std::string kind() const override { return "flatten"; }
   void forward(const LayerPass& p, const float* x, float* y) const override {
-    p.backend->launch(NhwcNchw{x, y, int64_t(in_.h) * in_.w, in_.c, true}, int64_t(p.replicas) * p.batch * in_.h * in_.w,
-                      in_.c);
+    p.backend->launch(NhwcNchw{x, y, int64_t(in_.h) * in_.w, in_.c, true}, int64_t(p.replicas) * p.batch * in_.c,
+                      int64_t(in_.h) * in_.w);
   }
   void backward(const LayerPass& p, const float*, const float*, const float* dy, float* dx,
                 const GradTarget&) const override {
     if (dx) {
-      p.backend->launch(NhwcNchw{dy, dx, int64_t(in_.h) * in_.w, in_.c, false},
-                        int64_t(p.replicas) * p.batch * in_.h * in_.w, in_.c);
+      p.backend->launch(NhwcNchw{dy, dx, int64_t(in_.h) * in_.w, in_.c, false}, int64_t(p.replicas) * p.batch * in_.c,
+                        int64_t(in_.h) * in_.w);
     }
   }
 };

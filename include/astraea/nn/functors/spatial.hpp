@@ -123,17 +123,18 @@ struct MaxPoolBackward {
   }
 };
 
-// (sample * h * w + hw, c): between NHWC and NCHW per sample; `to_nchw` picks the direction.
+// (sample * channels + c, hw): between NHWC and NCHW per sample; `to_nchw` picks the direction.
+// The NCHW side is the contiguous one.
 struct NhwcNchw {
   const float* in;
   float* out;
   int64_t hw_count;  // h * w
   int64_t channels;
   bool to_nchw;
-  ASTRAEA_HD void operator()(int64_t pixel, int64_t c) const {
-    const int64_t sample = pixel / hw_count, hw = pixel % hw_count;
-    const int64_t nhwc = pixel * channels + c;
-    const int64_t nchw = (sample * channels + c) * hw_count + hw;
+  ASTRAEA_HD void operator()(int64_t plane, int64_t hw) const {
+    const int64_t sample = plane / channels, c = plane % channels;
+    const int64_t nchw = plane * hw_count + hw;
+    const int64_t nhwc = (sample * hw_count + hw) * channels + c;
     if (to_nchw) {
       out[nchw] = in[nhwc];
     } else {

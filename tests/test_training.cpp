@@ -238,8 +238,9 @@ TEST(FederatedRun, LearnsTheSyntheticRuleAndIsDeterministic) {
   c.clients_per_round = 10;
   c.eval_every = 4;
   auto be = make_backend("cpu", 2);
-  FederatedRun a(c, 5, data.train, data.test, store, *be);
-  FederatedRun b(c, 5, data.train, data.test, store, *be);
+  const AstraeaConfig fedavg;
+  FederatedRun a(c, fedavg, 5, data.train, data.test, store, *be);
+  FederatedRun b(c, fedavg, 5, data.train, data.test, store, *be);
   RoundResult last;
   for (int r = 1; r <= c.rounds; ++r) {
     last = a.run_round(r);

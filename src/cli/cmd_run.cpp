@@ -35,7 +35,14 @@ void run(const RunOptions& o) {
   spdlog::info("{}: {} clients, {} samples, max/min class ratio {:.1f}, mean client KL {:.3f}", config.name,
                store.num_clients(), store.total_samples(), pstats.max_min_ratio, pstats.mean_client_kl);
   std::unique_ptr<Backend> backend = make_backend(config.train.backend, config.train.threads);
-  FederatedRun fl(config.train, config.seed, data.train, data.test, store, *backend);
+  FederatedRun fl(config.train, config.astraea, config.seed, data.train, data.test, store, *backend);
+  nlohmann::json extra;
+  if (const AugmentedData* aug = fl.augmentation()) {
+    extra["augmentation"] = augmentation_report(*aug, data.train);
+    spdlog::info("augmentation {}: {} generated, {} dropped samples, {:.1f} MB extra storage ({:.1f} s)",
+                 config.astraea.augmentation.method, extra["augmentation"]["generated"].get<int64_t>(),
+                 extra["augmentation"]["dropped"].get<int64_t>(), aug->extra_bytes() / 1e6, fl.augment_seconds());
+  }
   spdlog::info("backend {} ({} lanes, {} replicas per call), model {}", backend->name(), backend->lanes(),
                fl.trainer().tile(), fl.model().describe());
   RunReport report(o.out, config);
@@ -51,7 +58,7 @@ void run(const RunOptions& o) {
     }
   }
   report.write_model(fl.model(), fl.global_params());
-  report.write_summary(fl.model(), backend->name());
+  report.write_summary(fl.model(), backend->name(), extra);
   spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors", o.out);
 }
 

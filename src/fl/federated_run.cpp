@@ -7,6 +7,7 @@
 
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
+#include "astraea/fl/kl_to_uniform.hpp"
 
 namespace astraea {
 namespace {
@@ -20,9 +21,21 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // The training pool and test set where the backend reads them: in place on the CPU, uploaded once
 // on a device.
 struct FederatedRun::DeviceData {
-  DeviceData(Backend& be, const Dataset& train, const Dataset& test) {
+  DeviceData(Backend& be, const Dataset& train, const Dataset& test, const AugmentedData* extra) {
     train_pool = upload(be, train, train_images, train_labels);
     test_pool = upload(be, test, test_images, test_labels);
+    if (extra != nullptr && !extra->labels.empty()) {
+      train_pool.extra_images = extra->images.data();
+      train_pool.extra_labels = extra->labels.data();
+      if (be.is_device()) {
+        extra_images = DeviceArray<uint8_t>(be, extra->images.size());
+        extra_images.upload(extra->images.data(), extra->images.size());
+        extra_labels = DeviceArray<int32_t>(be, extra->labels.size());
+        extra_labels.upload(extra->labels.data(), extra->labels.size());
+        train_pool.extra_images = extra_images.data();
+        train_pool.extra_labels = extra_labels.data();
+      }
+    }
   }
   static SamplePool upload(Backend& be, const Dataset& d, DeviceArray<uint8_t>& images, DeviceArray<int32_t>& labels) {
     SamplePool pool{d.images.data(), d.labels.data(), d.n, nullptr, nullptr, d.channels, d.height, d.width};
@@ -36,8 +49,8 @@ struct FederatedRun::DeviceData {
     }
     return pool;
   }
-  DeviceArray<uint8_t> train_images, test_images;
-  DeviceArray<int32_t> train_labels, test_labels;
+  DeviceArray<uint8_t> train_images, test_images, extra_images;
+  DeviceArray<int32_t> train_labels, test_labels, extra_labels;
   SamplePool train_pool{}, test_pool{};
 };
 
@@ -78,14 +91,20 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
   return picked;
 }
 
-FederatedRun::FederatedRun(const TrainConfig& config, uint64_t seed, const Dataset& train, const Dataset& test,
-                           const ClientStore& store, Backend& backend)
-    : config_(config), seed_(seed), store_(store), backend_(backend) {
+FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed,
+                           const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend)
+    : config_(config), astraea_(astraea), seed_(seed), store_(store), backend_(backend) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
                   store.num_clients());
+  scheduler_ = make_scheduler(astraea.scheduler, astraea.mediator_size, seed);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
-  data_ = std::make_unique<DeviceData>(backend, train, test);
+  if (astraea.augmentation.method != "none") {
+    const auto t = std::chrono::steady_clock::now();
+    augmented_ = std::make_unique<AugmentedData>(augment_clients(store, train, astraea.augmentation, seed));
+    augment_seconds_ = seconds_since(t);
+  }
+  data_ = std::make_unique<DeviceData>(backend, train, test, augmented_.get());
   const int64_t P = model_->num_params();
   std::vector<float> init(P);
   model_->init_params(init.data(), seed);
@@ -113,13 +132,14 @@ RoundResult FederatedRun::run_round(int round) {
   const auto start = std::chrono::steady_clock::now();
   RoundResult r;
   r.round = round;
+  if (round == 1) r.times.augment = augment_seconds_;
+  const ClientStore& store = clients();
   auto t = std::chrono::steady_clock::now();
-  const std::vector<int64_t> online = sample_clients(store_.num_clients(), config_.clients_per_round, seed_, round);
+  const std::vector<int64_t> online = sample_clients(store.num_clients(), config_.clients_per_round, seed_, round);
   r.times.sample = seconds_since(t);
 
   t = std::chrono::steady_clock::now();
-  std::vector<std::vector<int64_t>> mediators;  // FedAvg: every client is its own mediator
-  for (int64_t k : online) mediators.push_back({k});
+  const MediatorGroups mediators = scheduler_->schedule(store, online, static_cast<uint32_t>(round));
   r.times.schedule = seconds_since(t);
 
   t = std::chrono::steady_clock::now();
@@ -127,9 +147,10 @@ RoundResult FederatedRun::run_round(int round) {
   local.batch = config_.batch;
   local.local_epochs = config_.local_epochs;
   local.reset_per_client = config_.reset_optimizer;
+  local.mediator_epochs = astraea_.mediator_epochs;
   std::vector<StepPlan> plans(mediators.size());
   for (size_t m = 0; m < mediators.size(); ++m) {
-    plans[m] = make_step_plan(store_, mediators[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
+    plans[m] = make_step_plan(store, mediators[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
   }
   int64_t n = 0;
   for (const StepPlan& p : plans) n += p.samples;
@@ -153,12 +174,18 @@ RoundResult FederatedRun::run_round(int round) {
   r.samples = n;
   r.steps = stats.steps;
   r.train_loss = stats.rows ? stats.loss_sum / stats.rows : 0.0;
+  for (const auto& g : mediators) r.mediator_sizes.push_back(static_cast<int64_t>(g.size()));
+  r.mean_mediator_kl = mean_group_kl(store, mediators);
+  double client_kl = 0;
+  for (int64_t k : online) client_kl += kl_to_uniform(store.histogram_row(k), store.classes());
+  r.mean_client_kl = online.empty() ? 0.0 : client_kl / online.size();
+  // Traffic (the papers' 2|w|(ceil(c/gamma) + c) against FedAvg's 2c|w|): every mediator downloads
+  // and uploads the model once; with mediators, every client visit downloads and uploads it too.
+  // Without a scheduler a client is its own mediator and only the server link carries traffic.
   const int64_t model_bytes = 4 * model_->num_params();
-  // Each mediator gets the model and returns it; each client gets and returns it once per mediator
-  // epoch, except the chain's first client (it gets the model with its mediator's) — under FedAvg
-  // a client is its own mediator and only the server link carries traffic.
   r.bytes_mediator_server = 2 * model_bytes * r.mediators;
-  r.bytes_client_mediator = 0;
+  r.bytes_client_mediator =
+      astraea_.scheduler == "none" ? 0 : 2 * model_bytes * r.clients * astraea_.mediator_epochs;
 
   const bool last = round == config_.rounds;
   if (config_.eval_every > 0 && (round % config_.eval_every == 0 || last)) {

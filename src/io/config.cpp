@@ -107,6 +107,39 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   }
 }
 
+void read_astraea(ConfigReader& r, AstraeaConfig& a) {
+  const std::string s = "astraea";
+  AugmentationConfig& g = a.augmentation;
+  r.read(s, "augmentation", g.method);
+  r.read(s, "tau_d", g.tau_d);
+  r.read(s, "alpha", g.alpha);
+  r.read(s, "sample_sigma", g.sample_sigma);
+  r.read(s, "shift", g.ranges.shift);
+  r.read(s, "rotation", g.ranges.rotation);
+  r.read(s, "shear", g.ranges.shear);
+  r.read(s, "zoom_min", g.ranges.zoom_min);
+  r.read(s, "zoom_max", g.ranges.zoom_max);
+  r.read(s, "scheduler", a.scheduler);
+  r.read(s, "mediator_size", a.mediator_size);
+  r.read(s, "mediator_epochs", a.mediator_epochs);
+  if (g.method != "none" && g.method != "zscore" && g.method != "power") {
+    r.fail(s, "augmentation", fmt::format("\"{}\" is not an augmentation (expected none, zscore or power)", g.method));
+  }
+  if (!(g.tau_d > 0)) r.fail(s, "tau_d", fmt::format("must be > 0, got {}", g.tau_d));
+  if (!(g.alpha > 0)) r.fail(s, "alpha", fmt::format("must be > 0, got {}", g.alpha));
+  if (g.ranges.shift < 0 || g.ranges.shift >= 1) r.fail(s, "shift", "must be a fraction in [0, 1)");
+  if (g.ranges.rotation < 0 || g.ranges.rotation > 180) r.fail(s, "rotation", "must be in [0, 180] degrees");
+  if (g.ranges.shear < 0 || g.ranges.shear >= 90) r.fail(s, "shear", "must be in [0, 90) degrees");
+  if (!(g.ranges.zoom_min > 0 && g.ranges.zoom_min <= g.ranges.zoom_max)) {
+    r.fail(s, "zoom_min", "needs 0 < zoom_min <= zoom_max");
+  }
+  if (a.scheduler != "none" && a.scheduler != "greedy" && a.scheduler != "random") {
+    r.fail(s, "scheduler", fmt::format("\"{}\" is not a scheduler (expected none, greedy or random)", a.scheduler));
+  }
+  if (a.mediator_size < 1) r.fail(s, "mediator_size", fmt::format("must be at least 1, got {}", a.mediator_size));
+  if (a.mediator_epochs < 1) r.fail(s, "mediator_epochs", fmt::format("must be at least 1, got {}", a.mediator_epochs));
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -121,6 +154,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_data(r, c.data);
   read_partition(r, c.partition, c.seed);
   read_train(r, c.train);
+  read_astraea(r, c.astraea);
   r.finish();
   try {
     check_partition_spec(c.partition);

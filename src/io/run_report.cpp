@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "astraea/core/error.hpp"
@@ -24,14 +25,36 @@ nlohmann::json round_to_json(const RoundResult& r) {
   }
   j["clients"] = r.clients;
   j["mediators"] = r.mediators;
+  j["mediator_sizes"] = r.mediator_sizes;
+  j["mean_mediator_kl"] = r.mean_mediator_kl;
+  j["mean_client_kl"] = r.mean_client_kl;
   j["samples"] = r.samples;
   j["steps"] = r.steps;
   j["bytes_client_mediator"] = r.bytes_client_mediator;
   j["bytes_mediator_server"] = r.bytes_mediator_server;
   j["seconds"] = r.seconds;
-  j["phase_seconds"] = {{"sample", r.times.sample}, {"schedule", r.times.schedule}, {"plan", r.times.plan},
-                        {"train", r.times.train},   {"aggregate", r.times.aggregate}, {"evaluate", r.times.evaluate}};
+  j["phase_seconds"] = {{"augment", r.times.augment}, {"sample", r.times.sample},       {"schedule", r.times.schedule},
+                        {"plan", r.times.plan},       {"train", r.times.train},         {"aggregate", r.times.aggregate},
+                        {"evaluate", r.times.evaluate}};
   return j;
+}
+
+nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& train) {
+  int64_t generated = 0, dropped = 0, most = 0;
+  for (size_t k = 0; k < aug.generated_per_client.size(); ++k) {
+    generated += aug.generated_per_client[k];
+    dropped += aug.dropped_per_client[k];
+    most = std::max(most, aug.generated_per_client[k]);
+  }
+  const double clients = std::max<size_t>(aug.generated_per_client.size(), 1);
+  const int64_t per_sample = static_cast<int64_t>(train.sample_bytes() + sizeof(int32_t));
+  return {{"ratios", aug.ratios},
+          {"generated", generated},
+          {"dropped", dropped},
+          {"extra_bytes", aug.extra_bytes()},
+          {"extra_bytes_per_client_mean", aug.extra_bytes() / clients},
+          {"extra_bytes_per_client_max", most * per_sample},
+          {"original_bytes", static_cast<int64_t>(train.images.size() + train.labels.size() * sizeof(int32_t))}};
 }
 
 RunReport::RunReport(const std::string& dir, const ExperimentConfig& config)

@@ -9,13 +9,16 @@
 
 #include "astraea/data/client_store.hpp"
 #include "astraea/data/dataset.hpp"
+#include "astraea/data/augmentation.hpp"
 #include "astraea/fl/evaluation.hpp"
+#include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
 #include "astraea/fl/train_config.hpp"
 
 namespace astraea {
 
 struct PhaseTimes {
+  double augment = 0;  // once, before training: reported with round 1
   double sample = 0, schedule = 0, plan = 0, train = 0, aggregate = 0, evaluate = 0;
 };
 
@@ -25,6 +28,9 @@ struct RoundResult {
   bool evaluated = false;
   ClassificationMetrics test;
   int64_t clients = 0, mediators = 0, samples = 0, steps = 0;
+  std::vector<int64_t> mediator_sizes;
+  double mean_mediator_kl = 0;  // KL(merged mediator distribution || uniform), mean over mediators
+  double mean_client_kl = 0;    // KL(client distribution || uniform), mean over online clients
   // Traffic of the round, in bytes: model copies between clients and their mediator, and between
   // mediators and the server (under FedAvg every client is its own mediator: the first is zero).
   int64_t bytes_client_mediator = 0;
@@ -38,21 +44,30 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 
 class FederatedRun {
  public:
-  // `train` and `test` must outlive the run (their memory is used in place on the CPU).
-  FederatedRun(const TrainConfig& config, uint64_t seed, const Dataset& train, const Dataset& test,
-               const ClientStore& store, Backend& backend);
+  // `train`, `test` and `store` must outlive the run (their memory is used in place on the CPU).
+  // With augmentation configured, clients augment their data once, here.
+  FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed, const Dataset& train,
+               const Dataset& test, const ClientStore& store, Backend& backend);
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
   const Model& model() const { return *model_; }
   std::vector<float> global_params() const;
   const ReplicaTrainer& trainer() const { return *trainer_; }
+  // The clients as trained: after augmentation when it is on.
+  const ClientStore& clients() const { return augmented_ ? augmented_->clients : store_; }
+  const AugmentedData* augmentation() const { return augmented_.get(); }
+  double augment_seconds() const { return augment_seconds_; }
 
  private:
   struct DeviceData;
   TrainConfig config_;
+  AstraeaConfig astraea_;
   uint64_t seed_;
   const ClientStore& store_;
+  std::unique_ptr<AugmentedData> augmented_;
+  double augment_seconds_ = 0;
+  std::unique_ptr<MediatorScheduler> scheduler_;
   Backend& backend_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<DeviceData> data_;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "astraea/data/augmentation.hpp"
+
 namespace astraea {
 
 struct TrainConfig {
@@ -23,6 +25,14 @@ struct TrainConfig {
   int threads = 0;                // CPU lanes, 0 = all cores
   int replicas = 0;               // replicas per batched call (0 = 1 per CPU lane, 64 on a GPU)
   double target_accuracy = 0.0;   // summary: bytes and rounds to reach it (0 = none)
+};
+
+// Astraea's two mechanisms. The defaults are FedAvg: no augmentation, every client its own mediator.
+struct AstraeaConfig {
+  AugmentationConfig augmentation;    // [astraea] augmentation, tau_d, alpha, ...
+  std::string scheduler = "none";     // none | greedy | random
+  int mediator_size = 10;             // gamma
+  int mediator_epochs = 1;            // E_m
 };
 
 }  // namespace astraea

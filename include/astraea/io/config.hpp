@@ -18,6 +18,7 @@ struct ExperimentConfig {
   DataSource data;
   PartitionSpec partition;
   TrainConfig train;
+  AstraeaConfig astraea;
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 

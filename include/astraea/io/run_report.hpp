@@ -15,6 +15,8 @@
 namespace astraea {
 
 nlohmann::json round_to_json(const RoundResult& r);
+// The augmentation's ratios, counts and extra storage (bytes, total and per client), for summaries.
+nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& train);
 
 class RunReport {
  public:

@@ -1,0 +1,111 @@
+#include "astraea/fl/mediator_scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "astraea/core/error.hpp"
+#include "astraea/core/rng.hpp"
+#include "astraea/fl/kl_to_uniform.hpp"
+
+namespace astraea {
+namespace {
+
+class SoloScheduler final : public MediatorScheduler {
+ public:
+  std::string name() const override { return "none"; }
+  MediatorGroups schedule(const ClientStore&, const std::vector<int64_t>& online, uint32_t) override {
+    MediatorGroups g;
+    for (int64_t k : online) g.push_back({k});
+    return g;
+  }
+};
+
+class GreedyScheduler final : public MediatorScheduler {
+ public:
+  explicit GreedyScheduler(int gamma) : gamma_(gamma) {}
+  std::string name() const override { return "greedy"; }
+  MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t) override {
+    std::vector<int32_t> rows(online.size() * store.classes());
+    for (size_t i = 0; i < online.size(); ++i) {
+      std::copy_n(store.histogram_row(online[i]), store.classes(), rows.begin() + i * store.classes());
+    }
+    return greedy_mediators(rows.data(), store.classes(), online, gamma_);
+  }
+
+ private:
+  int gamma_;
+};
+
+class RandomScheduler final : public MediatorScheduler {
+ public:
+  RandomScheduler(int gamma, uint64_t seed) : gamma_(gamma), seed_(seed) {}
+  std::string name() const override { return "random"; }
+  MediatorGroups schedule(const ClientStore&, const std::vector<int64_t>& online, uint32_t round) override {
+    std::vector<int64_t> order = online;
+    HostEngine engine = make_host_engine(seed_, RngStream::kScheduler, round);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[engine() % i]);
+    MediatorGroups g;
+    for (size_t at = 0; at < order.size(); at += gamma_) {
+      g.emplace_back(order.begin() + at, order.begin() + std::min(order.size(), at + size_t(gamma_)));
+    }
+    return g;
+  }
+
+ private:
+  int gamma_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma) {
+  ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
+  std::vector<size_t> remaining(ids.size());
+  std::iota(remaining.begin(), remaining.end(), 0);  // ascending id order is the tie order
+  std::vector<double> merged(classes), candidate(classes);
+  MediatorGroups groups;
+  while (!remaining.empty()) {
+    std::fill(merged.begin(), merged.end(), 0.0);
+    std::vector<int64_t> group;
+    while (!remaining.empty() && static_cast<int>(group.size()) < gamma) {
+      size_t best_at = 0;
+      double best = 0;
+      for (size_t j = 0; j < remaining.size(); ++j) {
+        const int32_t* h = histograms + remaining[j] * classes;
+        for (int y = 0; y < classes; ++y) candidate[y] = merged[y] + h[y];
+        const double score = kl_to_uniform(candidate.data(), classes);
+        if (j == 0 || score < best - kScoreTie) best = score, best_at = j;
+      }
+      const size_t pick = remaining[best_at];
+      for (int y = 0; y < classes; ++y) merged[y] += histograms[pick * classes + y];
+      group.push_back(ids[pick]);
+      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(best_at));
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+double mean_group_kl(const ClientStore& store, const MediatorGroups& groups) {
+  if (groups.empty()) return 0.0;
+  double sum = 0;
+  std::vector<int64_t> merged(store.classes());
+  for (const auto& g : groups) {
+    std::fill(merged.begin(), merged.end(), 0);
+    for (int64_t k : g)
+      for (int y = 0; y < store.classes(); ++y) merged[y] += store.histogram_row(k)[y];
+    sum += kl_to_uniform(merged.data(), store.classes());
+  }
+  return sum / groups.size();
+}
+
+std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed) {
+  ASTRAEA_REQUIRE(gamma >= 1, "astraea.mediator_size = {}: must be at least 1", gamma);
+  if (name == "none") return std::make_unique<SoloScheduler>();
+  if (name == "greedy") return std::make_unique<GreedyScheduler>(gamma);
+  if (name == "random") return std::make_unique<RandomScheduler>(gamma, seed);
+  ASTRAEA_FAIL("astraea.scheduler = \"{}\": expected none, greedy or random", name);
+}
+
+}  // namespace astraea

@@ -1,0 +1,162 @@
+// Augmentation ratios against hand-computed cases, the affine transform against independent
+// references, and the client-side application against its ratios.
+#include <cmath>
+#include <numeric>
+
+#include "astraea/data/augmentation.hpp"
+#include "astraea/data/partition.hpp"
+#include "astraea/data/synthetic.hpp"
+#include "test_helpers.hpp"
+
+namespace astraea {
+namespace {
+
+AugmentationConfig config(const std::string& method) {
+  AugmentationConfig c;
+  c.method = method;
+  return c;
+}
+
+TEST(AugmentationRatios, PowerRuleByHand) {
+  // mean = 250: classes below it grow by (250 / C)^alpha.
+  auto c = config("power");
+  c.alpha = 1.0;
+  auto r = augmentation_ratios({500, 250, 125, 125}, c);
+  EXPECT_DOUBLE_EQ(r[0], 1.0);  // above the mean: untouched (power never downsamples)
+  EXPECT_DOUBLE_EQ(r[1], 1.0);  // at the mean
+  EXPECT_DOUBLE_EQ(r[2], 2.0);
+  EXPECT_DOUBLE_EQ(r[3], 2.0);
+  c.alpha = 0.5;
+  r = augmentation_ratios({500, 250, 125, 125}, c);
+  EXPECT_DOUBLE_EQ(r[2], std::sqrt(2.0));
+}
+
+TEST(AugmentationRatios, ZscoreRuleByHand) {
+  // Four classes of 1000, a dominant one (5000) and a rare one (50), tau_d = 1.5.
+  const std::vector<int64_t> sizes = {1000, 1000, 1000, 1000, 5000, 50};
+  auto c = config("zscore");
+  c.tau_d = 1.5;
+  const double mu = 9050.0 / 6;
+  double ss = 0;
+  for (auto s : sizes) ss += (s - mu) * (s - mu);
+  const double sigma = std::sqrt(ss / 6);
+  const auto r = augmentation_ratios(sizes, c);
+  const double z_big = (5000 - mu) / sigma, z_rare = (50 - mu) / sigma, z_mid = (1000 - mu) / sigma;
+  ASSERT_GT(z_big, 1.5);
+  ASSERT_LT(z_rare, -1 / 1.5);
+  EXPECT_NEAR(r[4], (sigma * std::sqrt(z_big * 1.5) + mu) / 5000, 1e-12);
+  EXPECT_LT(r[4], 1.0);  // downsampled
+  EXPECT_NEAR(r[5], (mu - sigma * std::sqrt(z_rare * (-1 / 1.5))) / 50, 1e-12);
+  EXPECT_GT(r[5], 1.0);  // augmented
+  ASSERT_GT(z_mid, -1 / 1.5);
+  EXPECT_EQ(r[0], 1.0);  // between the thresholds: untouched
+  // The sample deviation changes sigma and therefore the ratios.
+  c.sample_sigma = true;
+  EXPECT_NE(augmentation_ratios(sizes, c)[5], r[5]);
+}
+
+TEST(AugmentationRatios, EdgeCases) {
+  EXPECT_EQ(augmentation_ratios({50, 50, 50}, config("zscore")), (std::vector<double>{1, 1, 1}));  // sigma = 0
+  EXPECT_EQ(augmentation_ratios({50, 50, 50}, config("power")), (std::vector<double>{1, 1, 1}));
+  const auto absent = augmentation_ratios({300, 0, 30}, config("power"));
+  EXPECT_EQ(absent[1], 1.0);  // nothing to augment
+  EXPECT_DOUBLE_EQ(absent[2], std::pow(110.0 / 30, 0.67));  // the absent class still counts in the mean
+  EXPECT_EQ(augmentation_ratios({1, 1000}, config("none")), (std::vector<double>{1, 1}));
+}
+
+std::vector<uint8_t> ramp(int h, int w) {
+  std::vector<uint8_t> img(h * w);
+  for (int i = 0; i < h * w; ++i) img[i] = static_cast<uint8_t>(7 * i % 251);
+  return img;
+}
+
+std::vector<uint8_t> apply(const std::vector<uint8_t>& src, const AffineMap& m, int h, int w) {
+  std::vector<uint8_t> out(src.size());
+  for (int y = 0; y < h; ++y) affine_row(src.data(), out.data(), m, 1, h, w, y);
+  return out;
+}
+
+TEST(AffineTransform, IdentityReturnsTheImage) {
+  const auto img = ramp(9, 7);
+  EXPECT_EQ(apply(img, identity_map(), 9, 7), img);
+  EXPECT_EQ(apply(img, make_affine(AugmentOp::kZoom, 1.0f, 0, 9, 7), 9, 7), img);
+  EXPECT_EQ(apply(img, make_affine(AugmentOp::kRotation, 0.0f, 0, 9, 7), 9, 7), img);
+}
+
+TEST(AffineTransform, WholePixelShiftMovesPixelsAndZeroFills) {
+  const int h = 6, w = 5;
+  const auto img = ramp(h, w);
+  // shift by +2 columns (0.4 * 5) and -1 row (-1/6 * 6)
+  const auto out = apply(img, make_affine(AugmentOp::kShift, 0.4f, -1.0f / 6, h, w), h, w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int sx = x - 2, sy = y + 1;
+      const uint8_t expected = (sx >= 0 && sx < w && sy >= 0 && sy < h) ? img[sy * w + sx] : 0;
+      EXPECT_EQ(out[y * w + x], expected) << x << "," << y;
+    }
+}
+
+TEST(AffineTransform, QuarterTurnOfASquareImage) {
+  const int n = 5;
+  const auto img = ramp(n, n);
+  const auto out = apply(img, make_affine(AugmentOp::kRotation, 90.0f, 0, n, n), n, n);
+  // Forward map (x, y) -> (-y, x) about the centre: out(x', y') = img(y', n - 1 - x').
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x) EXPECT_EQ(out[y * n + x], img[(n - 1 - x) * n + y]) << x << "," << y;
+}
+
+TEST(AffineTransform, RandomOpsAreKeyedAndInRange) {
+  AugmentRanges r;
+  int ops[4] = {0, 0, 0, 0};
+  for (uint32_t copy = 0; copy < 400; ++copy) {
+    const AffineMap a = random_affine(1, 2, 3, copy, r, 28, 28);
+    const AffineMap b = random_affine(1, 2, 3, copy, r, 28, 28);
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0);
+    EXPECT_LE(std::fabs(a.tx), 0.1f * 28 + 1e-4f);
+    const float det = a.inv[0] * a.inv[3] - a.inv[1] * a.inv[2];
+    EXPECT_GE(det, 1.0f / (1.5f * 1.5f) - 1e-4f);  // zoom in [0.5, 1.5] -> inverse det in [0.44, 4]
+    EXPECT_LE(det, 4.0f + 1e-4f);
+    const Philox4 bits = philox(1, RngStream::kAugmentTransform, 2, 3, copy, 0);
+    ++ops[bits.v[0] % 4];
+  }
+  for (int o : ops) EXPECT_GT(o, 60);  // each op about a quarter of the time
+}
+
+TEST(AugmentClients, FollowsTheRatiosAndKeepsOwnership) {
+  SyntheticSpec spec;
+  spec.height = spec.width = 8;
+  spec.train_samples = 3000;
+  spec.classes = 5;
+  const TrainTest data = make_synthetic(spec, 2);
+  PartitionSpec p;
+  p.clients = 30;
+  p.global = "zipf:1.5";
+  const ClientStore store = make_partition(p, data.train.labels, 5);
+  auto c = config("power");
+  c.alpha = 1.0;
+  const AugmentedData aug = augment_clients(store, data.train, c, 9);
+  const auto before = store.global_histogram();
+  const auto after = aug.clients.global_histogram();
+  for (int y = 0; y < 5; ++y) {
+    // Stochastic rounding per sample: the expected class size is R_y * C_y.
+    EXPECT_NEAR(after[y], aug.ratios[y] * before[y], 4 * std::sqrt(before[y] + 1.0)) << "class " << y;
+  }
+  EXPECT_GT(aug.labels.size(), 0u);
+  EXPECT_EQ(aug.extra_bytes(), int64_t(aug.labels.size() * (64 + 4)));
+  for (int64_t k = 0; k < store.num_clients(); ++k) {
+    EXPECT_EQ(aug.clients.size(k), store.size(k) + aug.generated_per_client[k] - aug.dropped_per_client[k]);
+    // A client's generated samples are copies of its own samples' classes.
+    for (int64_t i = 0; i < aug.clients.size(k); ++i) {
+      const int32_t id = aug.clients.samples(k)[i];
+      if (id < data.train.n) continue;
+      const int32_t label = aug.labels[id - data.train.n];
+      EXPECT_GT(store.histogram_row(k)[label], 0);
+      EXPECT_GT(aug.ratios[label], 1.0);
+    }
+  }
+  const AugmentedData again = augment_clients(store, data.train, c, 9);
+  EXPECT_EQ(again.images, aug.images);
+}
+
+}  // namespace
+}  // namespace astraea

@@ -8,5 +8,6 @@ namespace astraea::cli {
 void add_data_command(CLI::App& app);
 void add_partition_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 
 }  // namespace astraea::cli

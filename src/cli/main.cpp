@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   astraea::cli::add_data_command(app);
   astraea::cli::add_partition_command(app);
   astraea::cli::add_run_command(app);
+  astraea::cli::add_compare_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 
 #include <omp.h>
 
+#include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 
@@ -43,7 +44,7 @@ std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const
 }
 
 AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
-                              uint64_t seed) {
+                              uint64_t seed, Backend& backend) {
   AugmentedData out;
   out.ratios = augmentation_ratios(store.global_histogram(), config);
   const int64_t clients = store.num_clients();
@@ -74,17 +75,32 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
     }
   }
 
-  // Generate the images: the shared functor, over every (image, row).
+  // Generate the images: the shared functor over every (image, row).
   const size_t bytes = train.sample_bytes();
+  const int64_t count = static_cast<int64_t>(jobs.size());
   out.images.resize(jobs.size() * bytes);
   out.labels.resize(jobs.size());
-  const AugmentImages body{train.images.data(), jobs.data(), out.images.data(), config.ranges, seed,
-                           train.channels,      train.height, train.width};
-  const int64_t count = static_cast<int64_t>(jobs.size());
-#pragma omp parallel for schedule(static)
-  for (int64_t j = 0; j < count; ++j) {
-    for (int y = 0; y < train.height; ++y) body(j, y);
-    out.labels[j] = train.labels[jobs[j].source];
+  for (int64_t j = 0; j < count; ++j) out.labels[j] = train.labels[jobs[j].source];
+  if (count > 0 && backend.is_device()) {
+    DeviceArray<uint8_t> pool(backend, train.images.size()), images(backend, out.images.size());
+    DeviceArray<AugmentJob> device_jobs(backend, jobs.size());
+    pool.upload(train.images.data(), train.images.size());
+    device_jobs.upload(jobs.data(), jobs.size());
+    backend.launch(AugmentImages{pool.data(), device_jobs.data(), images.data(), config.ranges, seed, train.channels,
+                                 train.height, train.width},
+                   count, train.height);
+    images.download(out.images.data(), out.images.size());
+  } else if (count > 0) {
+    // CPU: one slice of images per lane.
+    const int lanes = backend.lanes();
+#pragma omp parallel for schedule(static) num_threads(lanes)
+    for (int lane = 0; lane < lanes; ++lane) {
+      const int64_t begin = count * lane / lanes, end = count * (lane + 1) / lanes;
+      if (end == begin) continue;
+      backend.launch(AugmentImages{train.images.data(), jobs.data() + begin, out.images.data() + begin * bytes,
+                                   config.ranges, seed, train.channels, train.height, train.width},
+                     end - begin, train.height);
+    }
   }
 
   // The new client store: each client's kept originals, then its generated samples.

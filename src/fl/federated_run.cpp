@@ -101,7 +101,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
   if (astraea.augmentation.method != "none") {
     const auto t = std::chrono::steady_clock::now();
-    augmented_ = std::make_unique<AugmentedData>(augment_clients(store, train, astraea.augmentation, seed));
+    augmented_ = std::make_unique<AugmentedData>(augment_clients(store, train, astraea.augmentation, seed, backend));
     augment_seconds_ = seconds_since(t);
   }
   data_ = std::make_unique<DeviceData>(backend, train, test, augmented_.get());

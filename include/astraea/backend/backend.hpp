@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "astraea/data/augment_transform.hpp"
 #include "astraea/nn/functors/activation.hpp"
 #include "astraea/nn/functors/data.hpp"
 #include "astraea/nn/functors/loss.hpp"
@@ -39,7 +40,8 @@ namespace astraea {
   X(OptimizerUpdate)        \
   X(WeightedDeltaSum)       \
   X(BroadcastRows)          \
-  X(Axpy)
+  X(Axpy)                   \
+  X(AugmentImages)
 
 enum class Trans { kNo, kYes };
 

@@ -59,6 +59,11 @@ class CudaBackend final : public Backend {
   bool is_device() const override { return true; }
   int lanes() const override { return 1; }
 
+  size_t memory_available() const override {
+    size_t free_bytes = 0, total = 0;
+    ASTRAEA_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+    return free_bytes;
+  }
   void* allocate(size_t bytes) override {
     void* p = nullptr;
     const cudaError_t err = cudaMalloc(&p, std::max<size_t>(bytes, 1));

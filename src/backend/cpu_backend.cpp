@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include <unistd.h>
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -25,6 +27,9 @@ class CpuBackend final : public Backend {
   bool is_device() const override { return false; }
   int lanes() const override { return threads_; }
 
+  size_t memory_available() const override {
+    return static_cast<size_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  }
   void* allocate(size_t bytes) override {
     void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p) ASTRAEA_FAIL("out of host memory allocating {} bytes", bytes);

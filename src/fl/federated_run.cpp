@@ -115,6 +115,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   options.optimizer = optimizer_params(config);
   options.batch = config.batch;
   options.tile = config.replicas;
+  options.max_replicas = static_cast<int>(config.clients_per_round);
   options.seed = seed;
   trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
   evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, test.n, config.eval_batch);

@@ -57,9 +57,19 @@ void gather(Backend& be, const Model& model, ModelWorkspace& ws, const SamplePoo
 ReplicaTrainer::ReplicaTrainer(Backend& backend, const Model& model, const TrainerOptions& options)
     : backend_(backend), model_(model), options_(options) {
   ASTRAEA_CHECK(options.batch >= 1, "batch {}", options.batch);
-  tile_ = options.tile > 0 ? options.tile : (backend.is_device() ? 64 : 1);
   const bool moments = options.optimizer.kind != OptimizerKind::kSgd;
   const bool second = options.optimizer.kind == OptimizerKind::kAdam;
+  tile_ = options.tile > 0 ? options.tile : 1;
+  if (options.tile == 0 && backend.is_device()) {
+    // Waves of replicas: memory is bounded by the tile, never by the round's client count.
+    const size_t per_replica = ModelWorkspace::bytes_for(model, 1, options.batch) +
+                               size_t(model.num_params()) * 4 * (2 + moments + second) + 64;
+    const size_t budget = backend.memory_available() / 10 * 7;
+    const size_t fit = budget / per_replica;
+    ASTRAEA_REQUIRE(fit >= 1, "one replica of {} needs {} MB but {} MB of device memory are free: lower train.batch",
+                    model.name(), per_replica >> 20, budget >> 20);
+    tile_ = static_cast<int>(std::min<size_t>(fit, std::max(1, options.max_replicas)));
+  }
   const int lanes = tile_ == 1 ? backend.lanes() : 1;
   for (int i = 0; i < lanes; ++i) {
     lanes_.push_back(std::make_unique<Lane>(backend, model, tile_, options.batch, moments, second, tile_ == 1));

@@ -102,6 +102,14 @@ size_t ModelWorkspace::bytes() const {
   return b;
 }
 
+size_t ModelWorkspace::bytes_for(const Model& model, int replicas, int batch) {
+  const int64_t rows = int64_t(replicas) * batch;
+  int64_t floats = rows * model.input_shape().size();
+  for (const auto& l : model.layers()) floats += rows * l->output_shape().size();
+  floats += 2 * rows * model.max_activation() + 2 * int64_t(replicas) * model.max_scratch(batch) + rows;
+  return size_t(floats) * 4 + size_t(rows) * 3 * sizeof(int32_t) + size_t(replicas) * (sizeof(ReplicaStep) + 4);
+}
+
 namespace {
 
 LayerPass with_scratch(LayerPass p, ModelWorkspace& ws) {

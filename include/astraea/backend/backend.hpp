@@ -55,6 +55,8 @@ class Backend {
   // backend's threads; 1 on a GPU (its parallelism is inside each call).
   virtual int lanes() const = 0;
 
+  // Bytes the caller may still allocate (device: cudaMemGetInfo's free; host: physical memory).
+  virtual size_t memory_available() const = 0;
   virtual void* allocate(size_t bytes) = 0;
   virtual void deallocate(void* p) noexcept = 0;
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;

@@ -19,7 +19,9 @@ namespace astraea {
 struct TrainerOptions {
   OptimizerParams optimizer;
   int batch = 10;
-  int tile = 0;       // replicas per batched call; 0 = 1 per lane on the CPU, 64 on a device
+  int tile = 0;       // replicas per batched call; 0 = 1 per lane on the CPU, on a device as many
+                      // as `max_replicas` and 70% of free memory allow
+  int max_replicas = 64;  // most replicas a round trains (device sizing)
   uint64_t seed = 1;  // dropout draws
 };
 

@@ -65,6 +65,8 @@ class ModelWorkspace {
   ReplicaStep* steps() { return steps_.data(); }      // [replicas]
   uint32_t* replica_keys() { return keys_.data(); }   // [replicas]
   size_t bytes() const;
+  // What a workspace of this shape would allocate, without allocating it.
+  static size_t bytes_for(const Model& model, int replicas, int batch);
 
  private:
   int replicas_, batch_;

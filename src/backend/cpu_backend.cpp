@@ -60,7 +60,6 @@ class CpuBackend final : public Backend {
   template <typename F>
   static void run(const F& f, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; ++r)
-#pragma omp simd
       for (int64_t c = 0; c < cols; ++c) f(r, c);
   }
 

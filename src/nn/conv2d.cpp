@@ -21,23 +21,23 @@ class Conv2d final : public Layer {
     add_param("bias", {out_channels}, patch);
   }
   std::string kind() const override { return "conv2d"; }
-  int64_t scratch_floats(int batch) const override { return int64_t(batch) * out_.h * out_.w * geometry().patch(); }
+  // The im2col patches are saved for the weight gradient; the scratch holds their gradient.
+  int64_t saved_floats(int batch) const override { return int64_t(batch) * out_.h * out_.w * geometry().patch(); }
+  int64_t scratch_floats(int batch) const override { return saved_floats(batch); }
   double forward_flops() const override { return 2.0 * out_.size() * geometry().patch(); }
 
   void forward(const LayerPass& p, const float* x, float* y) const override {
     const ConvGeometry g = geometry();
-    p.backend->launch(Im2col{x, p.scratch, g}, int64_t(p.replicas) * p.batch * g.out_positions(), g.in_c);
-    linear_forward(p, map(), rows(p), p.scratch, y);
+    p.backend->launch(Im2col{x, p.saved, g}, int64_t(p.replicas) * p.batch * g.out_positions(), g.in_c);
+    linear_forward(p, map(), rows(p), p.saved, y);
   }
 
-  void backward(const LayerPass& p, const float* x, const float*, const float* dy, float* dx,
+  void backward(const LayerPass& p, const float*, const float*, const float* dy, float* dx,
                 const GradTarget& grad) const override {
     const ConvGeometry g = geometry();
-    // Recompute the patches rather than keep every conv layer's (large) im2col buffer alive.
-    p.backend->launch(Im2col{x, p.scratch, g}, int64_t(p.replicas) * p.batch * g.out_positions(), g.in_c);
-    linear_backward(p, map(), rows(p), p.scratch, dy, dx ? p.scratch2 : nullptr, grad);
+    linear_backward(p, map(), rows(p), p.saved, dy, dx ? p.scratch : nullptr, grad);
     if (dx != nullptr) {
-      p.backend->launch(Col2im{p.scratch2, dx, g}, int64_t(p.replicas) * p.batch * g.in_h * g.in_w, g.in_c);
+      p.backend->launch(Col2im{p.scratch, dx, g}, int64_t(p.replicas) * p.batch * g.in_h * g.in_w, g.in_c);
     }
   }
 

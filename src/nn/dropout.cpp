@@ -23,7 +23,12 @@ class DropoutLayer final : public Layer {
   void backward(const LayerPass& p, const float*, const float*, const float* dy, float* dx,
                 const GradTarget&) const override {
     if (!dx) return;
-    p.backend->launch(make(p, dy, dx), p.replicas, int64_t(p.batch) * in_.size());  // same mask, same scale
+    const int64_t per = int64_t(p.batch) * in_.size();
+    if (!p.training || rate_ == 0.0f) {  // the forward was the identity: so is its gradient
+      p.backend->copy(dx, dy, sizeof(float) * per * p.replicas);
+      return;
+    }
+    p.backend->launch(make(p, dy, dx), p.replicas, per);  // same mask, same scale
   }
 
  private:

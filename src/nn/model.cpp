@@ -84,9 +84,8 @@ ModelWorkspace::ModelWorkspace(Backend& be, const Model& model, int replicas, in
   acts_.emplace_back(be, rows * model.input_shape().size());
   for (const auto& l : model.layers()) acts_.emplace_back(be, rows * l->output_shape().size());
   for (auto& g : grads_) g = DeviceArray<float>(be, rows * model.max_activation());
-  const int64_t scratch = int64_t(replicas) * model.max_scratch(batch);
-  scratch_ = DeviceArray<float>(be, scratch);
-  scratch2_ = DeviceArray<float>(be, scratch);
+  scratch_ = DeviceArray<float>(be, int64_t(replicas) * model.max_scratch(batch));
+  for (const auto& l : model.layers()) saved_.emplace_back(be, int64_t(replicas) * l->saved_floats(batch));
   ids_ = DeviceArray<int32_t>(be, rows);
   labels_ = DeviceArray<int32_t>(be, rows);
   predicted_ = DeviceArray<int32_t>(be, rows);
@@ -96,17 +95,18 @@ ModelWorkspace::ModelWorkspace(Backend& be, const Model& model, int replicas, in
 }
 
 size_t ModelWorkspace::bytes() const {
-  size_t b = grads_[0].bytes() + grads_[1].bytes() + scratch_.bytes() + scratch2_.bytes() + ids_.bytes() +
-             labels_.bytes() + predicted_.bytes() + loss_.bytes() + steps_.bytes() + keys_.bytes();
+  size_t b = grads_[0].bytes() + grads_[1].bytes() + scratch_.bytes() + ids_.bytes() + labels_.bytes() +
+             predicted_.bytes() + loss_.bytes() + steps_.bytes() + keys_.bytes();
   for (const auto& a : acts_) b += a.bytes();
+  for (const auto& a : saved_) b += a.bytes();
   return b;
 }
 
 size_t ModelWorkspace::bytes_for(const Model& model, int replicas, int batch) {
   const int64_t rows = int64_t(replicas) * batch;
   int64_t floats = rows * model.input_shape().size();
-  for (const auto& l : model.layers()) floats += rows * l->output_shape().size();
-  floats += 2 * rows * model.max_activation() + 2 * int64_t(replicas) * model.max_scratch(batch) + rows;
+  for (const auto& l : model.layers()) floats += rows * l->output_shape().size() + int64_t(replicas) * l->saved_floats(batch);
+  floats += 2 * rows * model.max_activation() + int64_t(replicas) * model.max_scratch(batch) + rows;
   return size_t(floats) * 4 + size_t(rows) * 3 * sizeof(int32_t) + size_t(replicas) * (sizeof(ReplicaStep) + 4);
 }
 
@@ -114,7 +114,6 @@ namespace {
 
 LayerPass with_scratch(LayerPass p, ModelWorkspace& ws) {
   p.scratch = ws.scratch();
-  p.scratch2 = ws.scratch2();
   p.replica_key = ws.replica_keys();
   return p;
 }
@@ -129,14 +128,17 @@ void run_loss(const Model& model, ModelWorkspace& ws, const LayerPass& p, float*
 }  // namespace
 
 void model_forward(const Model& model, ModelWorkspace& ws, const LayerPass& pass) {
-  const LayerPass p = with_scratch(pass, ws);
-  for (size_t i = 0; i < model.layers().size(); ++i) model.layers()[i]->forward(p, ws.activation(i), ws.activation(i + 1));
+  LayerPass p = with_scratch(pass, ws);
+  for (size_t i = 0; i < model.layers().size(); ++i) {
+    p.saved = ws.saved(i);
+    model.layers()[i]->forward(p, ws.activation(i), ws.activation(i + 1));
+  }
 }
 
 void model_loss(const Model& model, ModelWorkspace& ws, const LayerPass& pass) { run_loss(model, ws, pass, nullptr); }
 
 void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const LayerPass& pass, const GradTarget& grad) {
-  const LayerPass p = with_scratch(pass, ws);
+  LayerPass p = with_scratch(pass, ws);
   int cur = 0;
   run_loss(model, ws, p, ws.grad(cur));
   for (size_t i = model.layers().size(); i-- > 0;) {
@@ -145,6 +147,7 @@ void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const Layer
     bool need_dx = false;
     for (size_t j = 0; j < i; ++j) need_dx = need_dx || model.layers()[j]->param_count() > 0;
     float* dx = need_dx ? ws.grad(1 - cur) : nullptr;
+    p.saved = ws.saved(i);
     layer.backward(p, ws.activation(i), ws.activation(i + 1), ws.grad(cur), dx, grad);
     if (!need_dx) break;
     cur = 1 - cur;

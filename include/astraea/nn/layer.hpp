@@ -51,8 +51,9 @@ struct LayerPass {
   uint64_t seed = 0;
   uint32_t step = 0;
   uint32_t round = 0;
-  float* scratch = nullptr;   // scratch_floats() per replica x replicas
-  float* scratch2 = nullptr;  // a second one of the same size (backward)
+  float* scratch = nullptr;   // scratch_floats() per replica x replicas, shared by all layers
+  float* saved = nullptr;     // saved_floats() per replica x replicas, this layer's own: what its
+                              // forward leaves for its backward
 };
 
 class Layer {
@@ -63,8 +64,10 @@ class Layer {
   TensorShape output_shape() const { return out_; }
   const std::vector<ParamTensor>& params() const { return params_; }
   int64_t param_count() const;
-  // Floats of scratch per replica for a batch of `batch` samples.
+  // Floats of scratch per replica for a batch of `batch` samples (shared between layers).
   virtual int64_t scratch_floats(int /*batch*/) const { return 0; }
+  // Floats per replica the layer keeps from forward to backward.
+  virtual int64_t saved_floats(int /*batch*/) const { return 0; }
   // Multiply-adds x 2 of one sample's forward pass.
   virtual double forward_flops() const { return 0; }
 

@@ -57,7 +57,7 @@ class ModelWorkspace {
   float* logits() { return acts_.back().data(); }
   float* grad(int which) { return grads_[which].data(); }  // two ping-pong gradient buffers
   float* scratch() { return scratch_.data(); }
-  float* scratch2() { return scratch2_.data(); }
+  float* saved(size_t layer) { return saved_[layer].data(); }
   int32_t* ids() { return ids_.data(); }              // [replicas x batch]
   int32_t* labels() { return labels_.data(); }        // [replicas x batch]
   int32_t* predicted() { return predicted_.data(); }  // [replicas x batch]
@@ -72,7 +72,8 @@ class ModelWorkspace {
   int replicas_, batch_;
   std::vector<DeviceArray<float>> acts_;
   DeviceArray<float> grads_[2];
-  DeviceArray<float> scratch_, scratch2_;
+  DeviceArray<float> scratch_;
+  std::vector<DeviceArray<float>> saved_;  // per layer
   DeviceArray<int32_t> ids_, labels_, predicted_;
   DeviceArray<float> loss_;
   DeviceArray<ReplicaStep> steps_;

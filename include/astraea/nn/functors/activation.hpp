@@ -74,9 +74,10 @@ struct Dropout {
   int64_t per_replica;
   float rate;
   ASTRAEA_HD void operator()(int64_t r, int64_t e) const {
-    const Philox4 bits = philox(seed, RngStream::kDropout, static_cast<uint32_t>(e), step, replica_key[r], salt);
+    // One Philox call serves four consecutive elements (one 32-bit word each).
+    const Philox4 bits = philox(seed, RngStream::kDropout, static_cast<uint32_t>(e >> 2), step, replica_key[r], salt);
     const int64_t i = r * per_replica + e;
-    out[i] = to_unit_float(bits.v[0]) < rate ? 0.0f : in[i] * (1.0f / (1.0f - rate));
+    out[i] = to_unit_float(bits.v[e & 3]) < rate ? 0.0f : in[i] * (1.0f / (1.0f - rate));
   }
 };
 

@@ -43,24 +43,31 @@ struct Im2col {
 };
 
 // (pixel, c) over [samples * in_h * in_w] x in_c: dx = the sum of dcols over every patch entry that
-// read this input (a gather, so no atomics).
+// read this input (a gather, so no atomics). The output positions covering input row ih are
+// oh in [ceil((ih + pad - kh + 1) / stride), floor((ih + pad) / stride)], likewise for columns.
 struct Col2im {
   const float* dcols;
   float* dx;
   ConvGeometry g;
+  ASTRAEA_HD static int first_cover(int i, int pad, int k, int stride) {
+    const int t = i + pad - k + 1;
+    return t <= 0 ? 0 : (t + stride - 1) / stride;
+  }
   ASTRAEA_HD void operator()(int64_t pixel, int64_t c) const {
     const int64_t per = int64_t(g.in_h) * g.in_w;
     const int64_t sample = pixel / per, hw = pixel % per;
     const int ih = static_cast<int>(hw / g.in_w), iw = static_cast<int>(hw % g.in_w);
+    const int oh0 = first_cover(ih, g.pad, g.kernel_h, g.stride);
+    const int oh1 = (ih + g.pad) / g.stride < g.out_h - 1 ? (ih + g.pad) / g.stride : g.out_h - 1;
+    const int ow0 = first_cover(iw, g.pad, g.kernel_w, g.stride);
+    const int ow1 = (iw + g.pad) / g.stride < g.out_w - 1 ? (iw + g.pad) / g.stride : g.out_w - 1;
+    const float* base = dcols + sample * g.out_positions() * g.patch() + c * g.kernel_h * g.kernel_w;
     float sum = 0;
-    for (int ki = 0; ki < g.kernel_h; ++ki) {
-      const int th = ih + g.pad - ki;
-      if (th < 0 || th % g.stride != 0 || th / g.stride >= g.out_h) continue;
-      for (int kj = 0; kj < g.kernel_w; ++kj) {
-        const int tw = iw + g.pad - kj;
-        if (tw < 0 || tw % g.stride != 0 || tw / g.stride >= g.out_w) continue;
-        const int64_t row = sample * g.out_positions() + int64_t(th / g.stride) * g.out_w + tw / g.stride;
-        sum += dcols[row * g.patch() + (c * g.kernel_h + ki) * g.kernel_w + kj];
+    for (int oh = oh0; oh <= oh1; ++oh) {
+      const int ki = ih + g.pad - oh * g.stride;
+      for (int ow = ow0; ow <= ow1; ++ow) {
+        const int kj = iw + g.pad - ow * g.stride;
+        sum += base[(int64_t(oh) * g.out_w + ow) * g.patch() + ki * g.kernel_w + kj];
       }
     }
     dx[pixel * g.in_c + c] = sum;

@@ -51,8 +51,10 @@ void run(const PartitionOptions& o) {
   std::filesystem::create_directories(o.out);
   const std::string path = (std::filesystem::path(o.out) / "clients.csv").string();
   write_clients_csv(store, path);
+  const std::string samples = (std::filesystem::path(o.out) / "client_samples.txt").string();
+  write_client_samples(store, samples);
   print_stats(store, partition_stats(store), seconds);
-  std::printf("wrote              %s\n", path.c_str());
+  std::printf("wrote              %s, %s\n", path.c_str(), samples.c_str());
 }
 
 }  // namespace
@@ -61,7 +63,7 @@ void add_partition_command(CLI::App& app) {
   auto opts = std::make_shared<PartitionOptions>();
   CLI::App* cmd = app.add_subcommand("partition", "Split the training set into clients and report the imbalance");
   cmd->add_option("--config", opts->config, "experiment TOML file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", opts->out, "output directory (gets clients.csv)")->required();
+  cmd->add_option("--out", opts->out, "output directory (gets clients.csv and client_samples.txt)")->required();
   cmd->add_option("--set", opts->overrides, "override a config key: section.key=value (repeatable)");
   cmd->callback([opts] { run(*opts); });
 }

@@ -24,4 +24,14 @@ void write_clients_csv(const ClientStore& store, const std::string& path) {
   if (std::ferror(f.get())) ASTRAEA_FAIL("{}: write failed", path);
 }
 
+void write_client_samples(const ClientStore& store, const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
+  if (!f) ASTRAEA_FAIL("{}: cannot write ({})", path, std::strerror(errno));
+  for (int64_t k = 0; k < store.num_clients(); ++k) {
+    for (int64_t i = 0; i < store.size(k); ++i) std::fprintf(f.get(), i ? " %d" : "%d", store.samples(k)[i]);
+    std::fputc('\n', f.get());
+  }
+  if (std::ferror(f.get())) ASTRAEA_FAIL("{}: write failed", path);
+}
+
 }  // namespace astraea

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/fl/mediator_score.hpp"
 
 namespace astraea {
 namespace {
@@ -59,28 +61,33 @@ class RandomScheduler final : public MediatorScheduler {
 
 }  // namespace
 
-MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma) {
+MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma) {
   ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
+  int64_t most = 0;
+  for (size_t i = 0; i < ids.size() * classes; ++i) most = std::max<int64_t>(most, histograms[i]);
+  const MediatorScore score(classes, std::min<int64_t>(most * gamma, 1 << 16));
   std::vector<size_t> remaining(ids.size());
-  std::iota(remaining.begin(), remaining.end(), 0);  // ascending id order is the tie order
-  std::vector<double> merged(classes), candidate(classes);
+  std::iota(remaining.begin(), remaining.end(), 0);
+  std::vector<int64_t> merged(classes);
+  std::vector<double> scores;
   MediatorGroups groups;
   while (!remaining.empty()) {
-    std::fill(merged.begin(), merged.end(), 0.0);
+    std::fill(merged.begin(), merged.end(), 0);
     std::vector<int64_t> group;
     while (!remaining.empty() && static_cast<int>(group.size()) < gamma) {
-      size_t best_at = 0;
-      double best = 0;
+      scores.resize(remaining.size());
+      double least = std::numeric_limits<double>::infinity();
       for (size_t j = 0; j < remaining.size(); ++j) {
-        const int32_t* h = histograms + remaining[j] * classes;
-        for (int y = 0; y < classes; ++y) candidate[y] = merged[y] + h[y];
-        const double score = kl_to_uniform(candidate.data(), classes);
-        if (j == 0 || score < best - kScoreTie) best = score, best_at = j;
+        scores[j] = score.score(merged.data(), histograms + remaining[j] * classes);
+        least = std::min(least, scores[j]);
       }
-      const size_t pick = remaining[best_at];
+      size_t at = 0;  // remaining is ascending: the first within the tie window is the lowest id
+      while (scores[at] > least + kScoreTie) ++at;
+      const size_t pick = remaining[at];
       for (int y = 0; y < classes; ++y) merged[y] += histograms[pick * classes + y];
       group.push_back(ids[pick]);
-      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(best_at));
+      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(at));
     }
     groups.push_back(std::move(group));
   }

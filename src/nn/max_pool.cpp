@@ -7,10 +7,7 @@ namespace {
 
 class MaxPool final : public Layer {
  public:
-  MaxPool(TensorShape in, int size) : Layer(in, TensorShape{in.h / size, in.w / size, in.c}), size_(size) {
-    ASTRAEA_REQUIRE(size >= 1 && in.h >= size && in.w >= size, "max-pool {} does not fit a {}x{} input", size, in.h,
-                    in.w);
-  }
+  MaxPool(TensorShape in, int size) : Layer(in, pooled(in, size)), size_(size) {}
   std::string kind() const override { return "max_pool"; }
   void forward(const LayerPass& p, const float* x, float* y) const override {
     p.backend->launch(MaxPoolForward{x, y, geometry()}, int64_t(p.replicas) * p.batch * out_.h * out_.w, in_.c);
@@ -21,6 +18,11 @@ class MaxPool final : public Layer {
   }
 
  private:
+  static TensorShape pooled(TensorShape in, int size) {  // checked before the division
+    ASTRAEA_REQUIRE(size >= 1 && in.h >= size && in.w >= size, "max-pool {} does not fit a {}x{} input", size, in.h,
+                    in.w);
+    return TensorShape{in.h / size, in.w / size, in.c};
+  }
   PoolGeometry geometry() const { return PoolGeometry{in_.h, in_.w, in_.c, out_.h, out_.w, size_}; }
   int size_;
 };

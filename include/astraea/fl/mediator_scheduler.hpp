@@ -10,7 +10,8 @@
 //       m.add(k); S.remove(k)
 //     mediators.append(m)
 //
-// Ties (scores within kScoreTie) go to the lowest client id. Schedulers by name: "none" (every
+// Ties: the pick is the lowest client id among the candidates scoring within kScoreTie of the
+// minimum (a rule independent of the order candidates are scored in). Schedulers by name: "none" (every
 // client alone: FedAvg), "greedy" (the above), "random" (the greedy's group sizes, members drawn
 // at random: the control that asks whether the KL greedy matters).
 #pragma once
@@ -26,7 +27,7 @@ namespace astraea {
 
 using MediatorGroups = std::vector<std::vector<int64_t>>;
 
-// Two scores closer than this (absolute, in nats) are a tie: the lowest client id wins. Keeps the
+// Scores within this (absolute, in nats) of the minimum tie: the lowest client id wins. Keeps the
 // schedule independent of floating-point summation order for histograms that are permutations of
 // each other.
 constexpr double kScoreTie = 1e-12;
@@ -41,8 +42,17 @@ class MediatorScheduler {
 
 std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed);
 
-// The greedy on explicit [clients x classes] histograms (row i is online client ids[i]).
+// The greedy on explicit [clients x classes] histograms (row i is online client ids[i], ids
+// ascending). Exact and fast: identical histograms are scored once, an empty mediator takes the
+// client of lowest own score from a sorted list, and otherwise candidates are scanned from the
+// largest down, stopping where a bound for every smaller candidate (the open mediator's deficits
+// water-filled with that many samples) cannot reach the tie window. Same groups as the reference.
 MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);
+
+// The pseudo-code literally: every remaining client scored for every pick. O(c^2 N / ...): the
+// reference the fast greedy is tested against.
+MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma);
 
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);

@@ -1,12 +1,18 @@
-// The exact mediator greedy, fast. Three savings over scoring every remaining client per pick, none
-// of which can change a pick:
+// The exact mediator greedy, fast. Savings over scoring every remaining client per pick, none of
+// which can change a pick (the lowest id within kScoreTie of the minimum score, as in
+// greedy_mediators_reference):
 //  - identical histograms are one candidate whose representative is its lowest remaining id;
 //  - an empty mediator's pick depends only on the candidates' own scores: a sorted list serves it;
-//  - otherwise candidates are scanned from the largest size down. No candidate of size s can score
-//    below LB(s), the score of the open mediator with s samples water-filled into its smallest
-//    classes (the minimum of a convex function over the simplex {x >= 0, sum x = s}); LB is
-//    non-increasing in s, so once LB(s) lies above the tie window every smaller candidate is out.
-// The pick is the lowest id within kScoreTie of the minimum, as in greedy_mediators_reference.
+//  - otherwise candidates sit in buckets of similar size (ratio 1.25), each sorted by peak count
+//    a = max_y x_y, and two lower bounds skip what cannot reach the tie window:
+//      * water-filling: no candidate of size <= s scores below WF(s), the open mediator with s
+//        samples poured into its smallest classes (the minimum of a convex function over the
+//        simplex), and WF is non-increasing in s; buckets are visited by increasing WF of their
+//        largest size, and the first one above the window ends the pick;
+//      * the peak: merged class y* holds at least (min_y m_y + a) / (T + s) of the mass, so by the
+//        data-processing inequality (two bins: y* and the rest) the score is at least the binary
+//        KL of that share; within a bucket, candidates are visited by increasing a and the first
+//        one above the window ends the bucket.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -48,8 +54,17 @@ struct Candidates {
   std::vector<double> own_score;     // [u]: score into an empty mediator
   std::vector<std::vector<size_t>> members;
   std::vector<size_t> next;          // [u]: cursor into members
-  bool alive(size_t u) const { return next[u] < members[u].size(); }
-  size_t representative(size_t u) const { return members[u][next[u]]; }
+  std::vector<uint8_t> live;         // [u]: dense copies of the two for the scan loops
+  std::vector<size_t> rep;
+  bool alive(size_t u) const { return live[u] != 0; }
+  size_t representative(size_t u) const { return rep[u]; }
+  void take(size_t u) {  // the representative joins a mediator
+    if (++next[u] < members[u].size()) {
+      rep[u] = members[u][next[u]];
+    } else {
+      live[u] = 0;
+    }
+  }
 };
 
 Candidates dedupe(const int32_t* rows, int classes, size_t count, const MediatorScore& score) {
@@ -68,6 +83,8 @@ Candidates dedupe(const int32_t* rows, int classes, size_t count, const Mediator
     c.members[it->second].push_back(i);
   }
   c.next.assign(c.members.size(), 0);
+  c.live.assign(c.members.size(), 1);
+  for (const auto& m : c.members) c.rep.push_back(m[0]);
   return c;
 }
 
@@ -104,7 +121,7 @@ class TieWindow {
   std::vector<Entry> window_;
 };
 
-// LB(s): the open mediator (sorted counts `sorted`, total `total`) with s samples water-filled
+// WF(s): the open mediator (sorted counts `sorted`, total `total`) with s samples water-filled
 // into its smallest classes, continuously.
 double water_fill_bound(const std::vector<double>& sorted, double total, double s, double log_n) {
   const size_t n = sorted.size();
@@ -125,27 +142,95 @@ double water_fill_bound(const std::vector<double>& sorted, double total, double 
   return log_n - std::log(t) + g / t;
 }
 
+// D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.
+double binary_kl(double q, int classes) {
+  const double u = 1.0 / classes;
+  if (q <= u) return 0.0;
+  if (q >= 1.0) return std::log(double(classes));
+  return q * std::log(q / u) + (1 - q) * std::log((1 - q) / (1 - u));
+}
+
+// The largest share q with D(q) <= bound (D is increasing on [1/N, 1]), by bisection, rounded up.
+double max_share(double bound, int classes) {
+  double lo = 1.0 / classes, hi = 1.0;
+  if (binary_kl(hi, classes) <= bound) return 1.0;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (binary_kl(mid, classes) <= bound ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+struct Entry {
+  int64_t peak;
+  size_t candidate;
+};
+
+struct Group {
+  std::vector<Entry> by_peak;  // increasing peak count
+  size_t dead = 0;
+};
+
+struct SizeBucket {
+  int64_t largest = 0;
+  std::vector<Group> by_class;  // [dominant class]
+  double bound = 0;             // per pick: WF(largest)
+};
+
 }  // namespace
 
 MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma) {
   ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
   const size_t count = ids.size();
-  int64_t most = 0;
+  int64_t most = 0, largest_client = 0;
+  for (size_t i = 0; i < count; ++i) {
+    largest_client = std::max<int64_t>(largest_client, std::accumulate(histograms + i * classes,
+                                                                       histograms + (i + 1) * classes, int64_t{0}));
+  }
   for (size_t i = 0; i < count * classes; ++i) most = std::max<int64_t>(most, histograms[i]);
-  const MediatorScore score(classes, std::min<int64_t>(most * gamma, 1 << 16));
+  const MediatorScore score(classes, std::min<int64_t>(largest_client * gamma, 1 << 20));
   Candidates cand = dedupe(histograms, classes, count, score);
   const size_t distinct = cand.members.size();
+  std::vector<int64_t> peak(distinct);
+  std::vector<int> dominant(distinct);
+  for (size_t u = 0; u < distinct; ++u) {
+    const int32_t* r = cand.row[u];
+    dominant[u] = static_cast<int>(std::max_element(r, r + classes) - r);
+    peak[u] = r[dominant[u]];
+  }
 
-  // Scan order for open mediators (largest first) and for empty ones (own score, then position).
-  std::vector<size_t> by_size(distinct), by_own(distinct);
-  std::iota(by_size.begin(), by_size.end(), 0);
+  // Empty mediators: candidates by own score, then position.
+  std::vector<size_t> by_own(distinct);
   std::iota(by_own.begin(), by_own.end(), 0);
-  std::sort(by_size.begin(), by_size.end(), [&](size_t a, size_t b) { return cand.size[a] > cand.size[b]; });
   std::sort(by_own.begin(), by_own.end(), [&](size_t a, size_t b) {
     return cand.own_score[a] != cand.own_score[b] ? cand.own_score[a] < cand.own_score[b]
                                                   : cand.members[a][0] < cand.members[b][0];
   });
-  size_t own_cursor = 0, dead_in_scan = 0;
+  size_t own_cursor = 0;
+
+  // Open mediators: size buckets x dominant class, each group by increasing peak.
+  std::vector<SizeBucket> buckets;
+  std::vector<int> bucket_of(distinct);
+  {
+    int top = 0;
+    for (size_t u = 0; u < distinct; ++u) {
+      bucket_of[u] = static_cast<int>(std::floor(std::log(double(std::max<int64_t>(cand.size[u], 1))) / std::log(1.25)));
+      top = std::max(top, bucket_of[u]);
+    }
+    buckets.resize(top + 1);
+    for (auto& b : buckets) b.by_class.resize(classes);
+    for (size_t u = 0; u < distinct; ++u) {
+      SizeBucket& b = buckets[bucket_of[u]];
+      b.by_class[dominant[u]].by_peak.push_back(Entry{peak[u], u});
+      b.largest = std::max(b.largest, cand.size[u]);
+    }
+    for (auto& b : buckets)
+      for (auto& g : b.by_class)
+        std::stable_sort(g.by_peak.begin(), g.by_peak.end(), [](const Entry& a, const Entry& c) { return a.peak < c.peak; });
+  }
+  std::vector<SizeBucket*> visit;
+  for (auto& b : buckets)
+    if (b.largest > 0) visit.push_back(&b);
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
@@ -169,16 +254,36 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       } else {
         for (int y = 0; y < classes; ++y) sorted[y] = static_cast<double>(merged[y]);
         std::sort(sorted.begin(), sorted.end());
-        int64_t bound_size = -1;
-        for (size_t j = 0; j < by_size.size(); ++j) {
-          const size_t u = by_size[j];
-          if (!cand.alive(u)) continue;
-          if (cand.size[u] != bound_size) {
-            bound_size = cand.size[u];
-            const double lb = water_fill_bound(sorted, double(merged_total), double(bound_size), score.log_classes());
-            if (lb > window.cutoff() + kBoundSlack) break;  // no smaller candidate can enter the window
+        const double total = static_cast<double>(merged_total);
+        for (SizeBucket* b : visit) b->bound = water_fill_bound(sorted, total, double(b->largest), score.log_classes());
+        std::sort(visit.begin(), visit.end(), [](const SizeBucket* a, const SizeBucket* b) { return a->bound < b->bound; });
+        // A first incumbent, so that the bounds bite from the start: each group's flattest candidate.
+        for (SizeBucket* b : visit) {
+          for (const Group& g : b->by_class) {
+            for (const Entry& e : g.by_peak) {
+              if (!cand.alive(e.candidate)) continue;
+              window.offer(score.score(merged.data(), cand.row[e.candidate]), cand.representative(e.candidate), e.candidate);
+              break;
+            }
           }
-          window.offer(score.score(merged.data(), cand.row[u]), cand.representative(u), u);
+        }
+        double share = 1.0, share_for = -1.0;  // q* for the cutoff `share_for`
+        for (SizeBucket* b : visit) {
+          if (b->bound > window.cutoff() + kBoundSlack) break;  // and so are all later buckets
+          const double mass = total + double(b->largest);
+          for (int y = 0; y < classes; ++y) {
+            for (const Entry& e : b->by_class[y].by_peak) {
+              const size_t u = e.candidate;
+              if (!cand.alive(u)) continue;
+              // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
+              // recompute when the cutoff has fallen by a tenth.
+              if (window.cutoff() < 0.9 * share_for || share_for < 0) {
+                share = max_share((share_for = window.cutoff()) + kBoundSlack, classes);
+              }
+              if (double(merged[y] + e.peak) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
+              window.offer(score.score(merged.data(), cand.row[u]), cand.representative(u), u);
+            }
+          }
         }
       }
       const size_t u = window.winner();
@@ -186,13 +291,17 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       for (int y = 0; y < classes; ++y) merged[y] += cand.row[u][y];
       merged_total += cand.size[u];
       group.push_back(ids[position]);
-      ++cand.next[u];
+      cand.take(u);
       --left;
-      if (!cand.alive(u) && ++dead_in_scan * 2 > by_size.size()) {
-        // Compact the scan order once half of it is dead.
-        by_size.erase(std::remove_if(by_size.begin(), by_size.end(), [&](size_t v) { return !cand.alive(v); }),
-                      by_size.end());
-        dead_in_scan = 0;
+      if (!cand.alive(u)) {
+        // Drop dead candidates from their group once they are half of it.
+        Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
+        if (++g.dead * 2 > g.by_peak.size()) {
+          g.by_peak.erase(std::remove_if(g.by_peak.begin(), g.by_peak.end(),
+                                         [&](const Entry& e) { return !cand.alive(e.candidate); }),
+                          g.by_peak.end());
+          g.dead = 0;
+        }
       }
     }
     groups.push_back(std::move(group));

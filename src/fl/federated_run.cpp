@@ -1,23 +1,16 @@
 #include "astraea/fl/federated_run.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <optional>
 #include <numeric>
 #include <unordered_set>
 
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
+#include "astraea/core/trace.hpp"
 #include "astraea/fl/kl_to_uniform.hpp"
 
 namespace astraea {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-}  // namespace
-
 // The training pool and test set where the backend reads them: in place on the CPU, uploaded once
 // on a device.
 struct FederatedRun::DeviceData {
@@ -100,9 +93,8 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   scheduler_ = make_scheduler(astraea.scheduler, astraea.mediator_size, seed);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
   if (astraea.augmentation.method != "none") {
-    const auto t = std::chrono::steady_clock::now();
+    PhaseScope phase("augment", &augment_seconds_);
     augmented_ = std::make_unique<AugmentedData>(augment_clients(store, train, astraea.augmentation, seed, backend));
-    augment_seconds_ = seconds_since(t);
   }
   data_ = std::make_unique<DeviceData>(backend, train, test, augmented_.get());
   const int64_t P = model_->num_params();
@@ -130,20 +122,30 @@ std::vector<float> FederatedRun::global_params() const {
 }
 
 RoundResult FederatedRun::run_round(int round) {
-  const auto start = std::chrono::steady_clock::now();
   RoundResult r;
+  {
+    PhaseScope whole("round " + std::to_string(round), &r.seconds, 0, "round");
+    run_round_into(round, r);
+  }
+  return r;
+}
+
+void FederatedRun::run_round_into(int round, RoundResult& r) {
   r.round = round;
   if (round == 1) r.times.augment = augment_seconds_;
   const ClientStore& store = clients();
-  auto t = std::chrono::steady_clock::now();
-  const std::vector<int64_t> online = sample_clients(store.num_clients(), config_.clients_per_round, seed_, round);
-  r.times.sample = seconds_since(t);
+  std::vector<int64_t> online;
+  {
+    PhaseScope phase("sample", &r.times.sample);
+    online = sample_clients(store.num_clients(), config_.clients_per_round, seed_, round);
+  }
+  MediatorGroups mediators;
+  {
+    PhaseScope phase("schedule", &r.times.schedule);
+    mediators = scheduler_->schedule(store, online, static_cast<uint32_t>(round));
+  }
 
-  t = std::chrono::steady_clock::now();
-  const MediatorGroups mediators = scheduler_->schedule(store, online, static_cast<uint32_t>(round));
-  r.times.schedule = seconds_since(t);
-
-  t = std::chrono::steady_clock::now();
+  std::optional<PhaseScope> plan_phase(std::in_place, "plan", &r.times.plan);
   LocalTraining local;
   local.batch = config_.batch;
   local.local_epochs = config_.local_epochs;
@@ -157,18 +159,20 @@ RoundResult FederatedRun::run_round(int round) {
   for (const StepPlan& p : plans) n += p.samples;
   std::vector<float> coef(plans.size());
   for (size_t m = 0; m < plans.size(); ++m) coef[m] = n ? static_cast<float>(double(plans[m].samples) / n) : 0.0f;
-  r.times.plan = seconds_since(t);
+  plan_phase.reset();
 
-  t = std::chrono::steady_clock::now();
-  backend_.zero(acc_.data(), acc_.bytes());
-  const TrainStats stats = trainer_->train(plans, coef, data_->train_pool, global_.data(), acc_.data(), round);
-  backend_.synchronize();
-  r.times.train = seconds_since(t);
-
-  t = std::chrono::steady_clock::now();
-  backend_.launch(Axpy{global_.data(), acc_.data(), 1.0f}, 1, model_->num_params());
-  backend_.synchronize();
-  r.times.aggregate = seconds_since(t);
+  TrainStats stats;
+  {
+    PhaseScope phase("train", &r.times.train);
+    backend_.zero(acc_.data(), acc_.bytes());
+    stats = trainer_->train(plans, coef, data_->train_pool, global_.data(), acc_.data(), round);
+    backend_.synchronize();
+  }
+  {
+    PhaseScope phase("aggregate", &r.times.aggregate);
+    backend_.launch(Axpy{global_.data(), acc_.data(), 1.0f}, 1, model_->num_params());
+    backend_.synchronize();
+  }
 
   r.clients = static_cast<int64_t>(online.size());
   r.mediators = static_cast<int64_t>(mediators.size());
@@ -189,14 +193,11 @@ RoundResult FederatedRun::run_round(int round) {
       astraea_.scheduler == "none" ? 0 : 2 * model_bytes * r.clients * astraea_.mediator_epochs;
 
   const bool last = round == config_.rounds;
-  if (config_.eval_every > 0 && (round % config_.eval_every == 0 || last)) {
-    t = std::chrono::steady_clock::now();
+  if (last || (config_.eval_every > 0 && round % config_.eval_every == 0)) {
+    PhaseScope phase("evaluate", &r.times.evaluate);
     r.test = evaluator_->evaluate(global_.data());
     r.evaluated = true;
-    r.times.evaluate = seconds_since(t);
   }
-  r.seconds = seconds_since(start);
-  return r;
 }
 
 }  // namespace astraea

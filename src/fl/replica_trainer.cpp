@@ -4,10 +4,12 @@
 #include <cmath>
 #include <exception>
 #include <numeric>
+#include <optional>
 
 #include <omp.h>
 
 #include "astraea/core/error.hpp"
+#include "astraea/core/trace.hpp"
 
 namespace astraea {
 
@@ -130,6 +132,10 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
       backend_.zero(lane.loss_total.data(), lane.loss_total.bytes());
       for (size_t i : assigned[t]) {
         const StepPlan& plan = plans[i];
+        std::optional<PhaseScope> slice;
+        if (Tracer::instance().enabled()) {
+          slice.emplace(fmt::format("replica {} ({} steps)", plan.key, plan.steps()), nullptr, t + 1, "replica");
+        }
         lane.keys[0] = plan.key;
         backend_.upload(ws.replica_keys(), lane.keys.data(), sizeof(uint32_t));
         backend_.upload(lane.coef.data(), &coef[i], sizeof(float));

@@ -61,6 +61,8 @@ class FederatedRun {
 
  private:
   struct DeviceData;
+  void run_round_into(int round, RoundResult& r);
+
   TrainConfig config_;
   AstraeaConfig astraea_;
   uint64_t seed_;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "astraea/data/augment_transform.hpp"
+#include "astraea/fl/functors/kld_scores.hpp"
 #include "astraea/nn/functors/activation.hpp"
 #include "astraea/nn/functors/data.hpp"
 #include "astraea/nn/functors/loss.hpp"
@@ -41,7 +42,8 @@ namespace astraea {
   X(WeightedDeltaSum)       \
   X(BroadcastRows)          \
   X(Axpy)                   \
-  X(AugmentImages)
+  X(AugmentImages)          \
+  X(KldScores)
 
 enum class Trans { kNo, kYes };
 

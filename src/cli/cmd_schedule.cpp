@@ -46,7 +46,8 @@ void run(const ScheduleOptions& o) {
   for (int r = 0; r < o.repeat; ++r) {
     const auto t = std::chrono::steady_clock::now();
     groups = o.algorithm == "reference" ? greedy_mediators_reference(h.data(), p.classes, ids, o.gamma)
-                                        : greedy_mediators(h.data(), p.classes, ids, o.gamma);
+             : o.algorithm == "deficit"   ? deficit_mediators(h.data(), p.classes, ids, o.gamma)
+                                          : greedy_mediators(h.data(), p.classes, ids, o.gamma);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }
   double client_kl = 0;
@@ -73,8 +74,9 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--size-sigma", o->population.size_sigma, "lognormal sigma of client sizes")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o->population.seed, "seed");
   cmd->add_option("--repeat", o->repeat, "time the best of this many runs")->check(CLI::PositiveNumber);
-  cmd->add_option("--algorithm", o->algorithm, "greedy (exact, fast) or reference (exact, naive)")
-      ->check(CLI::IsMember({"greedy", "reference"}));
+  cmd->add_option("--algorithm", o->algorithm,
+                  "greedy (exact, pruned), reference (exact, naive) or deficit (approximate, O(c N))")
+      ->check(CLI::IsMember({"greedy", "reference", "deficit"}));
   cmd->callback([o] { run(*o); });
 }
 

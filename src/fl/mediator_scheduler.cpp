@@ -23,19 +23,24 @@ class SoloScheduler final : public MediatorScheduler {
   }
 };
 
-class GreedyScheduler final : public MediatorScheduler {
+// The greedy and its approximation, over the online clients' histogram rows.
+class HistogramScheduler final : public MediatorScheduler {
  public:
-  explicit GreedyScheduler(int gamma) : gamma_(gamma) {}
-  std::string name() const override { return "greedy"; }
+  using Algorithm = MediatorGroups (*)(const int32_t*, int, const std::vector<int64_t>&, int);
+  HistogramScheduler(std::string name, Algorithm algorithm, int gamma)
+      : name_(std::move(name)), algorithm_(algorithm), gamma_(gamma) {}
+  std::string name() const override { return name_; }
   MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t) override {
     std::vector<int32_t> rows(online.size() * store.classes());
     for (size_t i = 0; i < online.size(); ++i) {
       std::copy_n(store.histogram_row(online[i]), store.classes(), rows.begin() + i * store.classes());
     }
-    return greedy_mediators(rows.data(), store.classes(), online, gamma_);
+    return algorithm_(rows.data(), store.classes(), online, gamma_);
   }
 
  private:
+  std::string name_;
+  Algorithm algorithm_;
   int gamma_;
 };
 
@@ -110,9 +115,10 @@ double mean_group_kl(const ClientStore& store, const MediatorGroups& groups) {
 std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed) {
   ASTRAEA_REQUIRE(gamma >= 1, "astraea.mediator_size = {}: must be at least 1", gamma);
   if (name == "none") return std::make_unique<SoloScheduler>();
-  if (name == "greedy") return std::make_unique<GreedyScheduler>(gamma);
+  if (name == "greedy") return std::make_unique<HistogramScheduler>(name, greedy_mediators, gamma);
+  if (name == "deficit") return std::make_unique<HistogramScheduler>(name, deficit_mediators, gamma);
   if (name == "random") return std::make_unique<RandomScheduler>(gamma, seed);
-  ASTRAEA_FAIL("astraea.scheduler = \"{}\": expected none, greedy or random", name);
+  ASTRAEA_FAIL("astraea.scheduler = \"{}\": expected none, greedy, random or deficit", name);
 }
 
 }  // namespace astraea

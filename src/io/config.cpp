@@ -133,8 +133,9 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   if (!(g.ranges.zoom_min > 0 && g.ranges.zoom_min <= g.ranges.zoom_max)) {
     r.fail(s, "zoom_min", "needs 0 < zoom_min <= zoom_max");
   }
-  if (a.scheduler != "none" && a.scheduler != "greedy" && a.scheduler != "random") {
-    r.fail(s, "scheduler", fmt::format("\"{}\" is not a scheduler (expected none, greedy or random)", a.scheduler));
+  if (a.scheduler != "none" && a.scheduler != "greedy" && a.scheduler != "random" && a.scheduler != "deficit") {
+    r.fail(s, "scheduler",
+           fmt::format("\"{}\" is not a scheduler (expected none, greedy, random or deficit)", a.scheduler));
   }
   if (a.mediator_size < 1) r.fail(s, "mediator_size", fmt::format("must be at least 1, got {}", a.mediator_size));
   if (a.mediator_epochs < 1) r.fail(s, "mediator_epochs", fmt::format("must be at least 1, got {}", a.mediator_epochs));

@@ -13,7 +13,8 @@
 // Ties: the pick is the lowest client id among the candidates scoring within kScoreTie of the
 // minimum (a rule independent of the order candidates are scored in). Schedulers by name: "none" (every
 // client alone: FedAvg), "greedy" (the above), "random" (the greedy's group sizes, members drawn
-// at random: the control that asks whether the KL greedy matters).
+// at random: the control that asks whether the KL greedy matters), "deficit" (an approximation
+// in O(c N): fill each mediator's most deficient class from clients bucketed by dominant class).
 #pragma once
 
 #include <cstdint>
@@ -53,6 +54,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
 // reference the fast greedy is tested against.
 MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
                                           int gamma);
+
+// The approximate "deficit" scheduler on explicit histograms (see deficit_mediators.cpp).
+MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);
 
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);

@@ -8,7 +8,7 @@ packages=(
   libopenblas-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   librandom123-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
-  dataset-fashion-mnist python3 python3-matplotlib
+  dataset-fashion-mnist python3 python3-venv python3-matplotlib
 )
 
 missing=()

@@ -27,7 +27,7 @@ def main():
     sched = list(csv.DictReader(open(out / "scheduler.csv")))
     rounds = list(csv.DictReader(open(out / "rounds.csv")))
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for alg, style in (("greedy", "o-"), ("reference", "s--")):
+    for alg, style in (("greedy", "o-"), ("reference", "s--"), ("deficit", "^-.")):
         pts = [(int(r["clients"]), float(r["seconds"])) for r in sched if r["algorithm"] == alg]
         if len(pts) < 2:
             continue

@@ -3,7 +3,8 @@
 #   bench/scaling.sh [OUT] [--full]
 # 1. The mediator scheduler alone (`astraea schedule`, gamma 10, 10 classes, Dirichlet(0.3) mixes,
 #    lognormal sizes) for 10^3..3x10^4 online clients (10^5 with --full), with the naive reference
-#    up to 10^4; prints the fitted exponent of time against clients.
+#    up to 10^4 and the approximate `deficit` scheduler up to 10^6; prints the fitted exponent of
+#    time against clients for each.
 # 2. Whole Astraea rounds (greedy mediators, gamma 10, mlp on synthetic 10x10 images, 10 samples
 #    per client) for 10^3, 10^4 and 10^5 total clients and 100 or 1000 clients per round: the
 #    per-phase times of rounds.jsonl, averaged over 3 rounds.
@@ -19,10 +20,11 @@ py=python3
 mkdir -p "$out"
 
 echo "clients,algorithm,seconds,mediators,mean_mediator_kl,mean_client_kl" > "$out/scheduler.csv"
-sizes="1000 3000 10000 30000"
-[ $full -eq 1 ] && sizes="$sizes 100000"
-for n in $sizes; do
-  for alg in greedy reference; do
+exact_limit=30000
+[ $full -eq 1 ] && exact_limit=100000
+for n in 1000 3000 10000 30000 100000 300000 1000000; do
+  for alg in greedy reference deficit; do
+    if [ "$alg" = greedy ] && [ "$n" -gt $exact_limit ]; then continue; fi
     if [ "$alg" = reference ] && [ "$n" -gt 10000 ]; then continue; fi
     "$bin" schedule --clients "$n" --algorithm "$alg" --repeat 2 > "$out/schedule-$n-$alg.txt"
     awk -v n="$n" -v a="$alg" '/^time/{t=$2} /^mediators/{m=$2} /^mean mediator KL/{mk=$4} /^mean client KL/{ck=$4}

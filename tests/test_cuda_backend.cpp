@@ -9,6 +9,8 @@
 #include "astraea/data/partition.hpp"
 #include "astraea/data/synthetic.hpp"
 #include "astraea/fl/federated_run.hpp"
+#include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/fl/synthetic_population.hpp"
 #include "astraea/nn/model.hpp"
 #include "test_helpers.hpp"
 
@@ -150,6 +152,17 @@ TEST_F(CudaTwin, ShortRunMatchesTheCpu) {
     EXPECT_EQ(x.mediator_sizes, y.mediator_sizes);
   }
   expect_close(on_gpu.global_params(), on_cpu.global_params(), 1e-4, 1e-6, "parameters");
+}
+
+// The batched greedy on the device makes the host greedy's picks (scores within the tie window).
+TEST_F(CudaTwin, BatchedSchedulerEqualsTheHostGreedy) {
+  PopulationSpec spec;
+  spec.clients = 3000;
+  const std::vector<int32_t> h = synthetic_histograms(spec);
+  std::vector<int64_t> ids(spec.clients);
+  for (int64_t i = 0; i < spec.clients; ++i) ids[i] = i;
+  EXPECT_EQ(greedy_mediators_batched(*gpu, h.data(), spec.classes, ids, 10),
+            greedy_mediators(h.data(), spec.classes, ids, 10));
 }
 
 }  // namespace

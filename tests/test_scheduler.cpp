@@ -5,8 +5,10 @@
 #include <limits>
 #include <random>
 
+#include "astraea/backend/backend.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/data/partition.hpp"
+#include "astraea/fl/functors/kld_scores.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "test_helpers.hpp"
 
@@ -71,27 +73,92 @@ TEST(GreedyScheduler, MatchesBruteForceOnRandomCases) {
   }
 }
 
-// The fast greedy prunes and deduplicates: on populations like the papers' (heavy-tailed sizes,
-// Dirichlet mixes, many duplicate small clients) it must still make every pick the reference makes.
+// The chunked reduction against a scan of all scores, on scores packed within a few tie windows
+// so that chunks' own windows straddle the global one.
+TEST(BatchedGreedy, ChunkReductionFindsTheLowestIndexInTheWindow) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 500; ++trial) {
+    const int64_t count = 1 + rng() % 40, chunk = 1 + rng() % 9, chunks = (count + chunk - 1) / chunk;
+    std::vector<double> scores(count);
+    for (auto& s : scores) s = rng() % 5 == 0 ? kDeadScore : 0.5 + (rng() % 7) * 0.4 * kScoreTie;
+    std::vector<double> mins(chunks), pick_scores(chunks);
+    std::vector<int64_t> picks(chunks);
+    const ChunkArgmin reduce{scores.data(), count, chunk, kScoreTie, mins.data(), picks.data(), pick_scores.data()};
+    for (int64_t c = 0; c < chunks; ++c) reduce(0, c);
+    const double least = *std::min_element(scores.begin(), scores.end());
+    int64_t expected = -1;
+    for (int64_t i = 0; i < count && expected < 0 && least < kDeadScore; ++i)
+      if (scores[i] <= least + kScoreTie) expected = i;
+    const int64_t got = lowest_in_window(mins, picks, pick_scores, count, chunk, kScoreTie, [&](size_t c, double* out) {
+      std::copy(scores.begin() + c * chunk, scores.begin() + std::min<int64_t>(count, (c + 1) * chunk), out);
+    });
+    ASSERT_EQ(got, expected) << "trial " << trial;
+  }
+}
+
+// Populations like the papers': heavy-tailed sizes, Dirichlet(0.3) mixes, many duplicate small
+// clients. Ids 2i + 1.
+struct Population {
+  std::vector<int32_t> flat;
+  std::vector<int64_t> ids;
+};
+
+Population realistic_population(uint32_t seed, int clients, int classes) {
+  std::mt19937 rng(seed);
+  std::lognormal_distribution<double> size(std::log(12.0), 1.2);
+  std::gamma_distribution<double> mix(0.3, 1.0);
+  Population p{std::vector<int32_t>(size_t(clients) * classes, 0), std::vector<int64_t>(clients)};
+  for (int i = 0; i < clients; ++i) {
+    p.ids[i] = 2 * i + 1;
+    std::vector<double> w(classes);
+    for (auto& v : w) v = mix(rng) + 1e-12;
+    std::discrete_distribution<int> pick(w.begin(), w.end());
+    const int n = 1 + static_cast<int>(size(rng));
+    for (int k = 0; k < n; ++k) ++p.flat[size_t(i) * classes + pick(rng)];
+  }
+  return p;
+}
+
+// The fast greedy prunes and deduplicates: it must still make every pick the reference makes.
 TEST(GreedyScheduler, FastEqualsReferenceOnRealisticPopulations) {
   for (int trial = 0; trial < 6; ++trial) {
-    std::mt19937 rng(100 + trial);
-    const int classes = trial % 2 ? 47 : 10, clients = 400 + 300 * trial, gamma = 1 + 3 * trial;
-    std::lognormal_distribution<double> size(std::log(12.0), 1.2);
-    std::gamma_distribution<double> mix(0.3, 1.0);
-    std::vector<int32_t> flat(size_t(clients) * classes, 0);
-    std::vector<int64_t> ids(clients);
-    for (int i = 0; i < clients; ++i) {
-      ids[i] = 2 * i + 1;
-      std::vector<double> w(classes);
-      double sum = 0;
-      for (auto& v : w) sum += (v = mix(rng) + 1e-12);
-      std::discrete_distribution<int> pick(w.begin(), w.end());
-      const int n = 1 + static_cast<int>(size(rng));
-      for (int k = 0; k < n; ++k) ++flat[size_t(i) * classes + pick(rng)];
-    }
-    ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma), greedy_mediators_reference(flat.data(), classes, ids, gamma))
+    const int classes = trial % 2 ? 47 : 10, gamma = 1 + 3 * trial;
+    const Population p = realistic_population(100 + trial, 400 + 300 * trial, classes);
+    ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma),
+              greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma))
         << "trial " << trial;
+  }
+}
+
+// The device path's algorithm (KldScores + ChunkArgmin launches, host reduction) on the CPU
+// backend: chunk sizes that split tie windows across chunks must not change a pick.
+TEST(BatchedGreedy, EqualsReferenceForEveryChunkSize) {
+  const auto backend = make_backend("cpu", 2);
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int classes = 2 + trial % 5, clients = 1 + trial % 29, gamma = 1 + trial % 4;
+    std::vector<int32_t> flat;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < clients; ++i) {
+      ids.push_back(2 * i);
+      int total = 0;
+      for (int y = 0; y < classes; ++y) total += flat.emplace_back(rng() % 3 == 0 ? int(rng() % 3) : 0);
+      if (total == 0) flat[size_t(i) * classes] = 1;
+    }
+    const auto expected = greedy_mediators_reference(flat.data(), classes, ids, gamma);
+    for (int64_t chunk : {1, 3, 64}) {
+      ASSERT_EQ(greedy_mediators_batched(*backend, flat.data(), classes, ids, gamma, chunk), expected)
+          << "trial " << trial << ", chunk " << chunk;
+    }
+  }
+  for (int trial = 0; trial < 2; ++trial) {
+    const int classes = trial ? 47 : 10;
+    const Population p = realistic_population(300 + trial, 700, classes);
+    const auto expected = greedy_mediators(p.flat.data(), classes, p.ids, 10);
+    for (int64_t chunk : {7, 256}) {
+      ASSERT_EQ(greedy_mediators_batched(*backend, p.flat.data(), classes, p.ids, 10, chunk), expected)
+          << "population " << trial << ", chunk " << chunk;
+    }
   }
 }
 

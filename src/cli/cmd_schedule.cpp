@@ -6,6 +6,7 @@
 #include <numeric>
 #include <string>
 
+#include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/fl/kl_to_uniform.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
@@ -20,6 +21,8 @@ struct ScheduleOptions {
   int gamma = 10;
   int repeat = 1;
   std::string algorithm = "greedy";
+  std::string backend = "cpu";  // for "batched"
+  int threads = 0;
 };
 
 double mean_kl(const std::vector<int32_t>& h, int classes, const MediatorGroups& groups) {
@@ -41,12 +44,15 @@ void run(const ScheduleOptions& o) {
   const double gen = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<int64_t> ids(p.clients);
   std::iota(ids.begin(), ids.end(), 0);
+  std::unique_ptr<Backend> backend;
+  if (o.algorithm == "batched") backend = make_backend(o.backend, o.threads);
   MediatorGroups groups;
   double best = 1e30;
   for (int r = 0; r < o.repeat; ++r) {
     const auto t = std::chrono::steady_clock::now();
     groups = o.algorithm == "reference" ? greedy_mediators_reference(h.data(), p.classes, ids, o.gamma)
              : o.algorithm == "deficit"   ? deficit_mediators(h.data(), p.classes, ids, o.gamma)
+             : o.algorithm == "batched"   ? greedy_mediators_batched(*backend, h.data(), p.classes, ids, o.gamma)
                                           : greedy_mediators(h.data(), p.classes, ids, o.gamma);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }
@@ -54,7 +60,8 @@ void run(const ScheduleOptions& o) {
   for (int64_t k = 0; k < p.clients; ++k) client_kl += kl_to_uniform(h.data() + k * p.classes, p.classes);
   std::printf("clients          %lld (%d classes, Dirichlet(%g) mixes, sizes 1 + lognormal(log %g, %g))\n",
               static_cast<long long>(p.clients), p.classes, p.skew, p.median_size, p.size_sigma);
-  std::printf("scheduler        %s, gamma %d\n", o.algorithm.c_str(), o.gamma);
+  std::printf("scheduler        %s%s, gamma %d\n", o.algorithm.c_str(),
+              backend ? (" on " + backend->name()).c_str() : "", o.gamma);
   std::printf("time             %.4f s (best of %d; histograms generated in %.3f s)\n", best, o.repeat, gen);
   std::printf("mediators        %zu\n", groups.size());
   std::printf("mean mediator KL %.4f\n", mean_kl(h, p.classes, groups));
@@ -75,8 +82,11 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--seed", o->population.seed, "seed");
   cmd->add_option("--repeat", o->repeat, "time the best of this many runs")->check(CLI::PositiveNumber);
   cmd->add_option("--algorithm", o->algorithm,
-                  "greedy (exact, pruned), reference (exact, naive) or deficit (approximate, O(c N))")
-      ->check(CLI::IsMember({"greedy", "reference", "deficit"}));
+                  "greedy (exact, pruned), reference (exact, naive), batched (exact, naive, through --backend) or deficit (approximate, O(c N))")
+      ->check(CLI::IsMember({"greedy", "reference", "deficit", "batched"}));
+  cmd->add_option("--backend", o->backend, "backend for --algorithm batched: cpu or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--threads", o->threads, "CPU backend threads (0: all)")->check(CLI::NonNegativeNumber);
   cmd->callback([o] { run(*o); });
 }
 

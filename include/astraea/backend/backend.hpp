@@ -43,7 +43,8 @@ namespace astraea {
   X(BroadcastRows)          \
   X(Axpy)                   \
   X(AugmentImages)          \
-  X(KldScores)
+  X(KldScores)              \
+  X(ChunkArgmin)
 
 enum class Trans { kNo, kYes };
 

@@ -26,6 +26,8 @@
 
 namespace astraea {
 
+class Backend;
+
 using MediatorGroups = std::vector<std::vector<int64_t>>;
 
 // Scores within this (absolute, in nats) of the minimum tie: the lowest client id wins. Keeps the
@@ -54,6 +56,12 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
 // reference the fast greedy is tested against.
 MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
                                           int gamma);
+
+// The reference's brute force batched through a Backend (batched_greedy.cpp): per pick one scoring
+// launch over every candidate and one per-chunk argmin launch of `chunk` scores, reduced on the
+// host. Same groups as the reference; on the CPU backend it tests the device path.
+MediatorGroups greedy_mediators_batched(Backend& backend, const int32_t* histograms, int classes,
+                                        const std::vector<int64_t>& ids, int gamma, int64_t chunk = 4096);
 
 // The approximate "deficit" scheduler on explicit histograms (see deficit_mediators.cpp).
 MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);

@@ -1,0 +1,69 @@
+// The exact greedy with every remaining client scored for every pick, batched through a Backend:
+// one KldScores launch over all candidates (dead ones score kDeadScore), one ChunkArgmin launch,
+// and the host reduces the chunks' minima and picks. On a GPU this replaces the host's pruned scan
+// with brute force at memory bandwidth; on the CPU backend it is the reference's work, and is
+// there to test the device path against the host greedy.
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "astraea/backend/backend.hpp"
+#include "astraea/core/error.hpp"
+#include "astraea/fl/mediator_scheduler.hpp"
+
+namespace astraea {
+
+MediatorGroups greedy_mediators_batched(Backend& backend, const int32_t* histograms, int classes,
+                                        const std::vector<int64_t>& ids, int gamma, int64_t chunk) {
+  ASTRAEA_CHECK(gamma >= 1 && chunk >= 1, "gamma {} chunk {}", gamma, chunk);
+  const int64_t count = static_cast<int64_t>(ids.size());
+  MediatorGroups groups;
+  if (count == 0) return groups;
+  const int64_t chunks = (count + chunk - 1) / chunk;
+
+  DeviceArray<int32_t> rows(backend, size_t(count) * classes);
+  rows.upload(histograms, size_t(count) * classes);
+  DeviceArray<int64_t> merged_dev(backend, classes);
+  DeviceArray<uint8_t> live(backend, count);
+  DeviceArray<double> scores(backend, count), chunk_min(backend, chunks), chunk_pick_score(backend, chunks);
+  DeviceArray<int64_t> chunk_pick(backend, chunks);
+  {
+    const std::vector<uint8_t> all(count, 1);
+    live.upload(all.data(), all.size());
+  }
+  const KldScores score{rows.data(), merged_dev.data(), scores.data(), classes, live.data()};
+  const ChunkArgmin reduce{scores.data(), count, chunk, kScoreTie, chunk_min.data(), chunk_pick.data(),
+                           chunk_pick_score.data()};
+
+  std::vector<int64_t> merged(classes);
+  std::vector<double> mins(chunks), pick_scores(chunks);
+  std::vector<int64_t> picks(chunks);
+  const uint8_t dead = 0;
+  int64_t left = count;
+  while (left > 0) {
+    std::fill(merged.begin(), merged.end(), 0);
+    std::vector<int64_t> group;
+    while (left > 0 && static_cast<int>(group.size()) < gamma) {
+      merged_dev.upload(merged.data(), merged.size());
+      backend.launch(score, 1, count);
+      backend.launch(reduce, 1, chunks);
+      chunk_min.download(mins.data(), chunks);
+      chunk_pick.download(picks.data(), chunks);
+      chunk_pick_score.download(pick_scores.data(), chunks);
+      const int64_t winner = lowest_in_window(mins, picks, pick_scores, count, chunk, kScoreTie, [&](size_t c, double* out) {
+        const int64_t begin = int64_t(c) * chunk;
+        backend.download(out, scores.data() + begin, size_t(std::min(count, begin + chunk) - begin) * sizeof(double));
+      });
+      ASTRAEA_CHECK(winner >= 0, "batched greedy: no live candidate with {} left", left);
+      for (int y = 0; y < classes; ++y) merged[y] += histograms[winner * classes + y];
+      backend.upload(live.data() + winner, &dead, 1);
+      group.push_back(ids[winner]);
+      --left;
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+}  // namespace astraea

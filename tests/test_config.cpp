@@ -46,6 +46,7 @@ TEST(Config, BadValuesAreErrorsNamingTheKey) {
   EXPECT_ERROR_MENTIONS(parse_config("[partition]\nglobal = \"zipf:abc\"\n", "x.toml"), "partition.global");
   EXPECT_ERROR_MENTIONS(parse_config("[partition]\nglobal = \"weird\"\n", "x.toml"), "partition.global", "unknown");
   EXPECT_ERROR_MENTIONS(parse_config("[data]\nformat = \"png\"\n", "x.toml"), "data.format");
+  EXPECT_ERROR_MENTIONS(parse_config("[astraea]\ndevice_scheduler_from = -1\n", "x.toml"), "astraea.device_scheduler_from");
   EXPECT_ERROR_MENTIONS(parse_config("[data\nformat = 1\n", "x.toml"), "x.toml:1", "syntax");
   EXPECT_ERROR_MENTIONS(parse_config("", "x.toml", {"partition.clients"}), "--set", "section.key=value");
   EXPECT_ERROR_MENTIONS(load_config("/nonexistent/c.toml"), "/nonexistent/c.toml", "cannot open");

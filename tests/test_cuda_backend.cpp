@@ -165,5 +165,14 @@ TEST_F(CudaTwin, BatchedSchedulerEqualsTheHostGreedy) {
             greedy_mediators(h.data(), spec.classes, ids, 10));
 }
 
+// A round's scheduler hands the greedy to the device from `device_from` online clients on.
+TEST_F(CudaTwin, DeviceSchedulerMakesTheHostSchedule) {
+  SmallFederation f;
+  std::vector<int64_t> online(f.store.num_clients());
+  for (size_t i = 0; i < online.size(); ++i) online[i] = int64_t(i);
+  EXPECT_EQ(make_scheduler("greedy", 4, 1, gpu.get(), 0)->schedule(f.store, online, 1),
+            make_scheduler("greedy", 4, 1)->schedule(f.store, online, 1));
+}
+
 }  // namespace
 }  // namespace astraea

@@ -90,7 +90,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
                   store.num_clients());
-  scheduler_ = make_scheduler(astraea.scheduler, astraea.mediator_size, seed);
+  scheduler_ = make_scheduler(astraea.scheduler, astraea.mediator_size, seed, &backend, astraea.device_scheduler_from);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
   if (astraea.augmentation.method != "none") {
     PhaseScope phase("augment", &augment_seconds_);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/fl/kl_to_uniform.hpp"
@@ -27,13 +28,17 @@ class SoloScheduler final : public MediatorScheduler {
 class HistogramScheduler final : public MediatorScheduler {
  public:
   using Algorithm = MediatorGroups (*)(const int32_t*, int, const std::vector<int64_t>&, int);
-  HistogramScheduler(std::string name, Algorithm algorithm, int gamma)
-      : name_(std::move(name)), algorithm_(algorithm), gamma_(gamma) {}
+  HistogramScheduler(std::string name, Algorithm algorithm, int gamma, Backend* device = nullptr,
+                     int64_t device_from = 0)
+      : name_(std::move(name)), algorithm_(algorithm), gamma_(gamma), device_(device), device_from_(device_from) {}
   std::string name() const override { return name_; }
   MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t) override {
     std::vector<int32_t> rows(online.size() * store.classes());
     for (size_t i = 0; i < online.size(); ++i) {
       std::copy_n(store.histogram_row(online[i]), store.classes(), rows.begin() + i * store.classes());
+    }
+    if (device_ && static_cast<int64_t>(online.size()) >= device_from_) {
+      return greedy_mediators_batched(*device_, rows.data(), store.classes(), online, gamma_);
     }
     return algorithm_(rows.data(), store.classes(), online, gamma_);
   }
@@ -42,6 +47,8 @@ class HistogramScheduler final : public MediatorScheduler {
   std::string name_;
   Algorithm algorithm_;
   int gamma_;
+  Backend* device_;  // the greedy's device path, when set
+  int64_t device_from_;
 };
 
 class RandomScheduler final : public MediatorScheduler {
@@ -112,10 +119,14 @@ double mean_group_kl(const ClientStore& store, const MediatorGroups& groups) {
   return sum / groups.size();
 }
 
-std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed) {
+std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed, Backend* device,
+                                                  int64_t device_from) {
   ASTRAEA_REQUIRE(gamma >= 1, "astraea.mediator_size = {}: must be at least 1", gamma);
   if (name == "none") return std::make_unique<SoloScheduler>();
-  if (name == "greedy") return std::make_unique<HistogramScheduler>(name, greedy_mediators, gamma);
+  if (name == "greedy") {
+    if (device && !device->is_device()) device = nullptr;
+    return std::make_unique<HistogramScheduler>(name, greedy_mediators, gamma, device, device_from);
+  }
   if (name == "deficit") return std::make_unique<HistogramScheduler>(name, deficit_mediators, gamma);
   if (name == "random") return std::make_unique<RandomScheduler>(gamma, seed);
   ASTRAEA_FAIL("astraea.scheduler = \"{}\": expected none, greedy, random or deficit", name);

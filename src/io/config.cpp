@@ -121,6 +121,7 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "zoom_max", g.ranges.zoom_max);
   r.read(s, "scheduler", a.scheduler);
   r.read(s, "mediator_size", a.mediator_size);
+  r.read(s, "device_scheduler_from", a.device_scheduler_from);
   r.read(s, "mediator_epochs", a.mediator_epochs);
   if (g.method != "none" && g.method != "zscore" && g.method != "power") {
     r.fail(s, "augmentation", fmt::format("\"{}\" is not an augmentation (expected none, zscore or power)", g.method));
@@ -138,6 +139,9 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
            fmt::format("\"{}\" is not a scheduler (expected none, greedy, random or deficit)", a.scheduler));
   }
   if (a.mediator_size < 1) r.fail(s, "mediator_size", fmt::format("must be at least 1, got {}", a.mediator_size));
+  if (a.device_scheduler_from < 0) {
+    r.fail(s, "device_scheduler_from", fmt::format("must be >= 0, got {}", a.device_scheduler_from));
+  }
   if (a.mediator_epochs < 1) r.fail(s, "mediator_epochs", fmt::format("must be at least 1, got {}", a.mediator_epochs));
 }
 

@@ -43,7 +43,10 @@ class MediatorScheduler {
   virtual MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t round) = 0;
 };
 
-std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed);
+// `device`: a backend whose is_device() is true schedules "greedy" rounds of at least
+// `device_from` online clients with greedy_mediators_batched on it (same groups).
+std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed,
+                                                  Backend* device = nullptr, int64_t device_from = 0);
 
 // The greedy on explicit [clients x classes] histograms (row i is online client ids[i], ids
 // ascending). Exact and fast: identical histograms are scored once, an empty mediator takes the

@@ -30,8 +30,12 @@ struct TrainConfig {
 // Astraea's two mechanisms. The defaults are FedAvg: no augmentation, every client its own mediator.
 struct AstraeaConfig {
   AugmentationConfig augmentation;    // [astraea] augmentation, tau_d, alpha, ...
-  std::string scheduler = "none";     // none | greedy | random
+  std::string scheduler = "none";     // none | greedy | random | deficit
   int mediator_size = 10;             // gamma
+  // On a GPU backend the greedy scores by brute force on the device (greedy_mediators_batched)
+  // from this many online clients on: one launch round trip per pick against the host's pruned
+  // scan. An estimate (~40 us per pick against the host's ~1 s at 2*10^4), not yet measured.
+  int64_t device_scheduler_from = 20000;
   int mediator_epochs = 1;            // E_m
 };
 

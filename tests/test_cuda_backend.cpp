@@ -101,7 +101,7 @@ TEST_F(CudaTwin, EveryModelForwardAndBackward) {
 struct SmallFederation {
   SmallFederation() {
     SyntheticSpec spec;
-    spec.height = spec.width = 12;
+    spec.height = spec.width = 28;  // emnist_cnn's input
     spec.train_samples = 1500;
     spec.test_samples = 300;
     data = make_synthetic(spec, 4);

@@ -1,17 +1,23 @@
 // `astraea run`: one federated training run; writes DIR/rounds.jsonl, DIR/summary.json and
-// DIR/model.safetensors, and a progress line per round on stderr.
+// DIR/model.safetensors, and a progress line per round on stderr. Checkpoints every
+// train.checkpoint_every rounds, after the last and on SIGINT/SIGTERM (after the round in flight;
+// a second signal ends the process at once); --resume continues from DIR's checkpoint.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "astraea/backend/backend.hpp"
+#include "astraea/core/error.hpp"
 #include "astraea/core/trace.hpp"
 #include "astraea/data/partition.hpp"
 #include "astraea/fl/federated_run.hpp"
+#include "astraea/io/checkpoint.hpp"
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
 #include "commands.hpp"
@@ -27,7 +33,37 @@ struct RunOptions {
   int threads = -1;
   std::string trace;
   bool profile = false;
+  bool resume = false;
 };
+
+volatile std::sig_atomic_t stop_signal = 0;
+
+void on_stop_signal(int sig) {
+  stop_signal = sig;
+  std::signal(sig, SIG_DFL);  // a second one is not caught
+}
+
+// The checkpoint to resume from, checked against this run's config and model: round 0 if none.
+Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, const Dataset& train) {
+  if (!o.resume) return {};
+  const std::string path = checkpoint_path(o.out);
+  if (!std::filesystem::exists(path)) {
+    spdlog::info("--resume: no {} yet, starting at round 1", path);
+    return {};
+  }
+  const auto model = make_model(config.train.model, TensorShape{train.height, train.width, train.channels}, train.classes);
+  Checkpoint c = read_checkpoint(o.out, *model);
+  const std::vector<std::string> differ = config_differences(c.config_json, config_as_json(config));
+  if (!differ.empty()) {
+    std::string keys;
+    for (const auto& k : differ) keys += (keys.empty() ? "" : ", ") + k;
+    ASTRAEA_FAIL("{}: was written by a run with other settings ({}): --resume continues the same experiment only "
+                 "(train.rounds may grow); choose another --out for a new one",
+                 path, keys);
+  }
+  spdlog::info("resuming after round {} from {}", c.round, path);
+  return c;
+}
 
 // Per-phase totals over the run: total, mean per round, share of the rounds' wall time.
 void print_profile(const std::vector<RoundResult>& rounds, double io_seconds) {
@@ -59,6 +95,7 @@ void run(const RunOptions& o) {
   const ExperimentConfig config = load_config(o.config, overrides);
   if (!o.trace.empty()) Tracer::instance().enable(o.trace);
   const TrainTest data = load_data(config.data, config.seed);
+  const Checkpoint resumed = resume_point(o, config, data.train);
   const ClientStore store = make_partition(config.partition, data.train.labels, data.train.classes);
   const PartitionStats pstats = partition_stats(store);
   spdlog::info("{}: {} clients, {} samples, max/min class ratio {:.1f}, mean client KL {:.3f}", config.name,
@@ -74,14 +111,23 @@ void run(const RunOptions& o) {
   }
   spdlog::info("backend {} ({} lanes, {} replicas per call), model {}", backend->name(), backend->lanes(),
                fl.trainer().tile(), fl.model().describe());
-  RunReport report(o.out, config);
+  if (resumed.round > 0) fl.set_global_params(resumed.params);
+  RunReport report(o.out, config, resumed.round);
+  const std::string config_json = config_as_json(config);
   std::vector<RoundResult> history;
   double io_seconds = 0;
-  for (int round = 1; round <= config.train.rounds; ++round) {
-    const RoundResult r = fl.run_round(round);
+  stop_signal = 0;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  int round = resumed.round, checkpointed = resumed.round;
+  while (round < config.train.rounds && !stop_signal) {
+    const RoundResult r = fl.run_round(++round);
     {
       PhaseScope io("io", &io_seconds);
       report.add_round(r);
+      if (config.train.checkpoint_every > 0 && round % config.train.checkpoint_every == 0) {
+        write_checkpoint(o.out, fl.model(), Checkpoint{checkpointed = round, config_json, fl.global_params()});
+      }
     }
     history.push_back(r);
     if (r.evaluated) {
@@ -92,17 +138,26 @@ void run(const RunOptions& o) {
                    r.seconds);
     }
   }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   {
     PhaseScope io("io", &io_seconds);
+    // After the last round, or the one a signal let finish.
+    if (round > checkpointed) write_checkpoint(o.out, fl.model(), Checkpoint{round, config_json, fl.global_params()});
     report.write_model(fl.model(), fl.global_params());
     report.write_summary(fl.model(), backend->name(), extra);
   }
-  spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors", o.out);
+  spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
+  if (stop_signal && round < config.train.rounds) {
+    spdlog::warn("stopped by signal {} after round {} of {}: continue with the same command and --resume", int(stop_signal),
+                 round, config.train.rounds);
+  }
   if (Tracer::instance().enabled()) {
     Tracer::instance().write();
     spdlog::info("wrote {} (open in https://ui.perfetto.dev)", Tracer::instance().path());
   }
   if (o.profile) print_profile(history, io_seconds);
+  if (stop_signal && round < config.train.rounds) throw Interrupted{128 + int(stop_signal)};
 }
 
 }  // namespace
@@ -119,6 +174,8 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--trace", opts->trace, "write a Chrome trace of every phase (and every replica on each CPU lane)");
   cmd->add_flag("--profile", opts->profile, "print a per-phase table at the end (total, mean, share of the run)");
+  cmd->add_flag("--resume", opts->resume,
+                "continue from DIR/checkpoint.safetensors when there is one (same config; train.rounds may grow)");
   cmd->callback([opts] { run(*opts); });
 }
 

@@ -5,6 +5,11 @@
 
 namespace astraea::cli {
 
+// Thrown after a run stopped by a signal has saved its work: main exits with `exit_code`.
+struct Interrupted {
+  int exit_code;
+};
+
 void add_data_command(CLI::App& app);
 void add_partition_command(CLI::App& app);
 void add_run_command(CLI::App& app);

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const astraea::cli::Interrupted& e) {
+    return e.exit_code;
   } catch (const astraea::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -121,6 +121,12 @@ std::vector<float> FederatedRun::global_params() const {
   return w;
 }
 
+void FederatedRun::set_global_params(const std::vector<float>& params) {
+  ASTRAEA_CHECK(static_cast<int64_t>(params.size()) == model_->num_params(), "{} params for {}", params.size(),
+                model_->num_params());
+  global_.upload(params.data(), params.size());
+}
+
 RoundResult FederatedRun::run_round(int round) {
   RoundResult r;
   {

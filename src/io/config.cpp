@@ -70,6 +70,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   r.read(s, "threads", t.threads);
   r.read(s, "replicas", t.replicas);
   r.read(s, "target_accuracy", t.target_accuracy);
+  r.read(s, "checkpoint_every", t.checkpoint_every);
   auto positive = [&](const char* key, double v) {
     if (!(v > 0)) r.fail(s, key, fmt::format("must be > 0, got {}", v));
   };
@@ -90,6 +91,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   at_least("eval_batch", t.eval_batch, 1);
   at_least("threads", t.threads, 0);
   at_least("replicas", t.replicas, 0);
+  at_least("checkpoint_every", t.checkpoint_every, 0);
   if (t.target_accuracy < 0 || t.target_accuracy > 1) {
     r.fail(s, "target_accuracy", fmt::format("must be a fraction in [0, 1], got {}", t.target_accuracy));
   }

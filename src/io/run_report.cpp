@@ -1,6 +1,7 @@
 #include "astraea/io/run_report.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <algorithm>
@@ -39,6 +40,37 @@ nlohmann::json round_to_json(const RoundResult& r) {
   return j;
 }
 
+RoundResult round_from_json(const nlohmann::json& j) {
+  RoundResult r;
+  r.round = j.at("round").get<int>();
+  r.train_loss = j.at("train_loss").get<double>();
+  if (j.contains("test_accuracy")) {
+    r.evaluated = true;
+    r.test.accuracy = j.at("test_accuracy").get<double>();
+    r.test.loss = j.at("test_loss").get<double>();
+    r.test.macro_f1 = j.at("macro_f1").get<double>();
+    r.test.precision = j.at("precision").get<std::vector<double>>();
+    r.test.recall = j.at("recall").get<std::vector<double>>();
+    r.test.f1 = j.at("f1").get<std::vector<double>>();
+    r.test.classes = static_cast<int>(r.test.f1.size());
+  }
+  r.clients = j.at("clients").get<int64_t>();
+  r.mediators = j.at("mediators").get<int64_t>();
+  r.mediator_sizes = j.at("mediator_sizes").get<std::vector<int64_t>>();
+  r.mean_mediator_kl = j.at("mean_mediator_kl").get<double>();
+  r.mean_client_kl = j.at("mean_client_kl").get<double>();
+  r.samples = j.at("samples").get<int64_t>();
+  r.steps = j.at("steps").get<int64_t>();
+  r.bytes_client_mediator = j.at("bytes_client_mediator").get<int64_t>();
+  r.bytes_mediator_server = j.at("bytes_mediator_server").get<int64_t>();
+  r.seconds = j.at("seconds").get<double>();
+  const nlohmann::json& t = j.at("phase_seconds");
+  r.times = PhaseTimes{t.at("augment").get<double>(),  t.at("sample").get<double>(), t.at("schedule").get<double>(),
+                       t.at("plan").get<double>(),     t.at("train").get<double>(),  t.at("aggregate").get<double>(),
+                       t.at("evaluate").get<double>()};
+  return r;
+}
+
 nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& train) {
   int64_t generated = 0, dropped = 0, most = 0;
   for (size_t k = 0; k < aug.generated_per_client.size(); ++k) {
@@ -57,13 +89,41 @@ nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& trai
           {"original_bytes", static_cast<int64_t>(train.images.size() + train.labels.size() * sizeof(int32_t))}};
 }
 
-RunReport::RunReport(const std::string& dir, const ExperimentConfig& config)
+RunReport::RunReport(const std::string& dir, const ExperimentConfig& config, int resume_after)
     : dir_(dir), config_(config), rounds_(nullptr, std::fclose) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) ASTRAEA_FAIL("--out {}: cannot create the directory ({})", dir, ec.message());
   const std::string path = (std::filesystem::path(dir) / "rounds.jsonl").string();
-  rounds_.reset(std::fopen(path.c_str(), "w"));
+  std::vector<std::string> kept;
+  if (resume_after > 0) {
+    std::ifstream in(path);
+    if (!in) ASTRAEA_FAIL("{}: cannot open, and resuming needs the rounds before the checkpoint", path);
+    std::string line;
+    for (int lineno = 1; static_cast<int>(kept.size()) < resume_after && std::getline(in, line); ++lineno) {
+      try {
+        RoundResult r = round_from_json(nlohmann::json::parse(line));
+        if (r.round != lineno) ASTRAEA_FAIL("holds round {} where round {} belongs", r.round, lineno);
+        history_.push_back(std::move(r));
+      } catch (const std::exception& e) {
+        ASTRAEA_FAIL("{}:{}: {}", path, lineno, e.what());
+      }
+      kept.push_back(line);
+    }
+    if (static_cast<int>(kept.size()) < resume_after) {
+      ASTRAEA_FAIL("{}: holds {} rounds, the checkpoint is after round {}", path, kept.size(), resume_after);
+    }
+  }
+  if (resume_after > 0) {  // the kept rounds replace the file in one rename: lines past them would repeat
+    const std::string partial = path + ".partial";
+    {
+      std::ofstream out(partial);
+      for (const std::string& line : kept) out << line << "\n";
+      if (!out.flush()) ASTRAEA_FAIL("{}: write failed", partial);
+    }
+    if (std::rename(partial.c_str(), path.c_str()) != 0) ASTRAEA_FAIL("{}: cannot replace ({})", path, std::strerror(errno));
+  }
+  rounds_.reset(std::fopen(path.c_str(), resume_after > 0 ? "a" : "w"));
   if (!rounds_) ASTRAEA_FAIL("{}: cannot write ({})", path, std::strerror(errno));
 }
 

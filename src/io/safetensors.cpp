@@ -38,7 +38,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   if (!out) ASTRAEA_FAIL("{}: write failed", path);
 }
 
-std::map<std::string, LoadedTensor> read_safetensors(const std::string& path) {
+std::map<std::string, LoadedTensor> read_safetensors(const std::string& path,
+                                                     std::map<std::string, std::string>* metadata) {
   std::ifstream in(path, std::ios::binary);
   if (!in) ASTRAEA_FAIL("{}: cannot open", path);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
@@ -54,12 +55,26 @@ std::map<std::string, LoadedTensor> read_safetensors(const std::string& path) {
   }
   const size_t data = 8 + n;
   std::map<std::string, LoadedTensor> out;
+  if (!header.is_object()) ASTRAEA_FAIL("{}: bad header: not a JSON object", path);
   for (const auto& [name, info] : header.items()) {
-    if (name == "__metadata__") continue;
-    if (info.value("dtype", "") != "F32") ASTRAEA_FAIL("{}: tensor {} is not F32", path, name);
+    if (name == "__metadata__") {
+      if (metadata) {
+        for (const auto& [k, v] : info.items()) {
+          if (!v.is_string()) ASTRAEA_FAIL("{}: metadata {} is not a string", path, k);
+          (*metadata)[k] = v.get<std::string>();
+        }
+      }
+      continue;
+    }
+    if (!info.is_object() || info.value("dtype", "") != "F32") ASTRAEA_FAIL("{}: tensor {} is not F32", path, name);
     LoadedTensor t;
-    t.shape = info.at("shape").get<std::vector<int64_t>>();
-    const auto range = info.at("data_offsets").get<std::vector<uint64_t>>();
+    std::vector<uint64_t> range;
+    try {
+      t.shape = info.at("shape").get<std::vector<int64_t>>();
+      range = info.at("data_offsets").get<std::vector<uint64_t>>();
+    } catch (const nlohmann::json::exception& e) {
+      ASTRAEA_FAIL("{}: tensor {}: {}", path, name, e.what());
+    }
     uint64_t count = 1;
     for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
     if (range.size() != 2 || range[1] - range[0] != 4 * count || data + range[1] > bytes.size()) {

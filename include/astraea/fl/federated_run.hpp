@@ -53,6 +53,8 @@ class FederatedRun {
   RoundResult run_round(int round);  // rounds count from 1
   const Model& model() const { return *model_; }
   std::vector<float> global_params() const;
+  // The global model to continue from (a checkpoint's): the next run_round must be the round after.
+  void set_global_params(const std::vector<float>& params);
   const ReplicaTrainer& trainer() const { return *trainer_; }
   // The clients as trained: after augmentation when it is on.
   const ClientStore& clients() const { return augmented_ ? augmented_->clients : store_; }

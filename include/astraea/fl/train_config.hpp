@@ -25,6 +25,7 @@ struct TrainConfig {
   int threads = 0;                // CPU lanes, 0 = all cores
   int replicas = 0;               // replicas per batched call (0 = 1 per CPU lane, 64 on a GPU)
   double target_accuracy = 0.0;   // summary: bytes and rounds to reach it (0 = none)
+  int checkpoint_every = 10;      // rounds between DIR/checkpoint.safetensors (0: only at the end)
 };
 
 // Astraea's two mechanisms. The defaults are FedAvg: no augmentation, every client its own mediator.

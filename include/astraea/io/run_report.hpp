@@ -15,12 +15,16 @@
 namespace astraea {
 
 nlohmann::json round_to_json(const RoundResult& r);
+// The inverse, for the fields round_to_json writes (the confusion matrix is not kept).
+RoundResult round_from_json(const nlohmann::json& j);
 // The augmentation's ratios, counts and extra storage (bytes, total and per client), for summaries.
 nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& train);
 
 class RunReport {
  public:
-  RunReport(const std::string& dir, const ExperimentConfig& config);
+  // `resume_after` > 0: DIR/rounds.jsonl is kept up to that round (it must hold rounds 1..that,
+  // in order; later lines, from rounds the checkpoint does not cover, are dropped) and appended to.
+  RunReport(const std::string& dir, const ExperimentConfig& config, int resume_after = 0);
   ~RunReport();
   void add_round(const RoundResult& r);
   // summary.json: the config echo, final and best accuracy, totals, rounds and bytes to the target.

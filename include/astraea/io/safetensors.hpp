@@ -24,7 +24,9 @@ struct LoadedTensor {
   std::vector<float> data;
 };
 
-// Reads an F32 safetensors file; throws naming the file when it is malformed.
-std::map<std::string, LoadedTensor> read_safetensors(const std::string& path);
+// Reads an F32 safetensors file (and its string metadata, when asked); throws naming the file
+// when it is malformed.
+std::map<std::string, LoadedTensor> read_safetensors(const std::string& path,
+                                                     std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace astraea

@@ -1,0 +1,111 @@
+#include "astraea/io/checkpoint.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "astraea/core/error.hpp"
+#include "astraea/io/safetensors.hpp"
+
+namespace astraea {
+namespace {
+
+// How a run executes, not what it computes: they may change between the interrupted run and its
+// resumption. (train.rounds: a finished run may be extended.)
+const std::set<std::string> kFreeKeys = {"train.rounds",   "train.backend",    "train.threads",   "train.replicas",
+                                         "train.eval_every", "train.eval_batch", "train.checkpoint_every"};
+
+void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out[prefix] = j;
+  }
+}
+
+nlohmann::json parse_config_json(const std::string& text, const std::string& what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    ASTRAEA_FAIL("{}: bad config: {}", what, e.what());
+  }
+}
+
+}  // namespace
+
+std::string checkpoint_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "checkpoint.safetensors").string();
+}
+
+void write_checkpoint(const std::string& dir, const Model& model, const Checkpoint& checkpoint) {
+  ASTRAEA_CHECK(static_cast<int64_t>(checkpoint.params.size()) == model.num_params(), "{} params for {}",
+                checkpoint.params.size(), model.num_params());
+  const std::string path = checkpoint_path(dir), partial = path + ".partial";
+  std::vector<NamedTensor> tensors;
+  for (const ParamTensor& t : model.tensors()) {
+    tensors.push_back(NamedTensor{t.name, t.shape, checkpoint.params.data() + t.offset});
+  }
+  write_safetensors(partial, tensors,
+                    {{"model", model.name()},
+                     {"round", std::to_string(checkpoint.round)},
+                     {"config", checkpoint.config_json},
+                     {"producer", "astraea-sim checkpoint"}});
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    ASTRAEA_FAIL("{}: cannot replace ({})", path, std::strerror(errno));
+  }
+}
+
+Checkpoint read_checkpoint(const std::string& dir, const Model& model) {
+  const std::string path = checkpoint_path(dir);
+  std::map<std::string, std::string> meta;
+  const auto tensors = read_safetensors(path, &meta);
+  Checkpoint c;
+  if (!meta.count("round") || !meta.count("config") || !meta.count("model")) {
+    ASTRAEA_FAIL("{}: not a checkpoint (metadata lacks round, config or model)", path);
+  }
+  if (meta["model"] != model.name()) {
+    ASTRAEA_FAIL("{}: holds model {}, the config asks for {}", path, meta["model"], model.name());
+  }
+  try {
+    size_t used = 0;
+    c.round = std::stoi(meta["round"], &used);
+    if (used != meta["round"].size() || c.round < 1) throw std::invalid_argument("round");
+  } catch (const std::exception&) {
+    ASTRAEA_FAIL("{}: bad round \"{}\"", path, meta["round"]);
+  }
+  c.config_json = meta["config"];
+  c.params.assign(model.num_params(), 0.0f);
+  for (const ParamTensor& t : model.tensors()) {
+    const auto it = tensors.find(t.name);
+    if (it == tensors.end()) ASTRAEA_FAIL("{}: tensor {} is missing", path, t.name);
+    if (it->second.shape != t.shape) ASTRAEA_FAIL("{}: tensor {} has the wrong shape for {}", path, t.name, model.name());
+    std::copy(it->second.data.begin(), it->second.data.end(), c.params.begin() + t.offset);
+  }
+  if (tensors.size() != model.tensors().size()) {
+    ASTRAEA_FAIL("{}: {} tensors, {} has {}", path, tensors.size(), model.name(), model.tensors().size());
+  }
+  return c;
+}
+
+std::vector<std::string> config_differences(const std::string& saved_json, const std::string& current_json) {
+  std::map<std::string, nlohmann::json> a, b;
+  flatten(parse_config_json(saved_json, "checkpoint"), "", a);
+  flatten(parse_config_json(current_json, "current run"), "", b);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : a) {
+    if (kFreeKeys.count(k)) continue;
+    const auto it = b.find(k);
+    if (it == b.end() || it->second != v) keys.push_back(k);
+  }
+  for (const auto& [k, v] : b) {
+    if (!kFreeKeys.count(k) && !a.count(k)) keys.push_back(k);
+  }
+  return keys;
+}
+
+}  // namespace astraea

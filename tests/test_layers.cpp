@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "astraea/backend/backend.hpp"
+#include "astraea/core/rng.hpp"
+#include "astraea/nn/functors/activation.hpp"
 #include "astraea/nn/layer.hpp"
 #include "reference_layers.hpp"
 #include "test_helpers.hpp"
@@ -245,8 +248,30 @@ std::vector<float> dropout_mask(const LayerData& d, int layer_index, float rate,
   const std::vector<float> ones(size_t(per), 1.0f);
   std::vector<float> mask(size_t(per), kNaN);
   const uint32_t salt = (round << 8) + uint32_t(layer_index);
-  d.be->launch(Dropout{ones.data(), mask.data(), &d.keys[size_t(r)], d.pass.seed, d.pass.step, salt, per, rate}, 1, per);
+  d.be->launch(Dropout{ones.data(), mask.data(), &d.keys[size_t(r)], d.pass.seed, d.pass.step, salt, per, rate}, 1,
+               Dropout::quads(per));
   return mask;
+}
+
+// Element e of a replica keeps word e % 4 of the Philox draw at counter e / 4, whatever the length
+// (the functor serves four elements per call and must stop at the replica's end).
+TEST(Dropout, ElementEKeepsWordEMod4OfDrawEDiv4) {
+  const auto be = make_backend("cpu", 1);
+  const uint32_t keys[2] = {11u, 12u};
+  for (int64_t per : {1, 6, 7, 13}) {
+    const std::vector<float> in(size_t(2 * per) + 3, 2.0f);
+    std::vector<float> out(in.size(), kNaN);
+    const float rate = 0.5f;
+    be->launch(Dropout{in.data(), out.data(), keys, 5, 3, 9, per, rate}, 2, Dropout::quads(per));
+    for (int64_t r = 0; r < 2; ++r) {
+      for (int64_t e = 0; e < per; ++e) {
+        const Philox4 bits = philox(5, RngStream::kDropout, uint32_t(e / 4), 3, keys[r], 9);
+        const float expected = to_unit_float(bits.v[e % 4]) < rate ? 0.0f : 4.0f;
+        ASSERT_EQ(out[size_t(r * per + e)], expected) << "per " << per << " replica " << r << " element " << e;
+      }
+    }
+    for (size_t i = size_t(2 * per); i < out.size(); ++i) ASSERT_TRUE(std::isnan(out[i])) << "wrote past the end";
+  }
 }
 
 TEST(LayerGradient, DropoutTraining) {

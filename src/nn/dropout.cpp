@@ -18,7 +18,7 @@ class DropoutLayer final : public Layer {
       p.backend->copy(y, x, sizeof(float) * per * p.replicas);
       return;
     }
-    p.backend->launch(make(p, x, y), p.replicas, per);
+    p.backend->launch(make(p, x, y), p.replicas, Dropout::quads(per));
   }
   void backward(const LayerPass& p, const float*, const float*, const float* dy, float* dx,
                 const GradTarget&) const override {
@@ -28,7 +28,7 @@ class DropoutLayer final : public Layer {
       p.backend->copy(dx, dy, sizeof(float) * per * p.replicas);
       return;
     }
-    p.backend->launch(make(p, dy, dx), p.replicas, per);  // same mask, same scale
+    p.backend->launch(make(p, dy, dx), p.replicas, Dropout::quads(per));  // same mask, same scale
   }
 
  private:

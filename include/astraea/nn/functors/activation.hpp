@@ -73,11 +73,17 @@ struct Dropout {
   uint32_t salt;  // layer and round, so layers and rounds draw independently
   int64_t per_replica;
   float rate;
-  ASTRAEA_HD void operator()(int64_t r, int64_t e) const {
-    // One Philox call serves four consecutive elements (one 32-bit word each).
-    const Philox4 bits = philox(seed, RngStream::kDropout, static_cast<uint32_t>(e >> 2), step, replica_key[r], salt);
-    const int64_t i = r * per_replica + e;
-    out[i] = to_unit_float(bits.v[e & 3]) < rate ? 0.0f : in[i] * (1.0f / (1.0f - rate));
+  // (r, q) over replicas x ceil(per_replica / 4): one Philox call serves elements 4q..4q+3 (one
+  // 32-bit word each).
+  static int64_t quads(int64_t per_replica) { return (per_replica + 3) / 4; }
+  ASTRAEA_HD void operator()(int64_t r, int64_t q) const {
+    const Philox4 bits = philox(seed, RngStream::kDropout, static_cast<uint32_t>(q), step, replica_key[r], salt);
+    const float scale = 1.0f / (1.0f - rate);
+    const int64_t e0 = 4 * q, n = per_replica - e0 < 4 ? per_replica - e0 : 4;
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t i = r * per_replica + e0 + k;
+      out[i] = to_unit_float(bits.v[k]) < rate ? 0.0f : in[i] * scale;
+    }
   }
 };
 

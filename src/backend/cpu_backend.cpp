@@ -62,6 +62,20 @@ class CpuBackend final : public Backend {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) f(r, c);
   }
+  // Layouts whose rows the functor can walk without per-row divisions.
+  static void run(const Im2col& f, int64_t rows, int64_t cols) {
+    ASTRAEA_CHECK(cols == f.g.in_c && rows % f.g.out_positions() == 0, "Im2col over {} x {}", rows, cols);
+    for (int64_t s = 0; s < rows / f.g.out_positions(); ++s) f.sample_rows(s);
+  }
+  static void run(const Col2im& f, int64_t rows, int64_t cols) {
+    const int64_t per = int64_t(f.g.in_h) * f.g.in_w;
+    ASTRAEA_CHECK(cols == f.g.in_c && rows % per == 0, "Col2im over {} x {}", rows, cols);
+    for (int64_t s = 0; s < rows / per; ++s) f.sample_pixels(s);
+  }
+  static void run(const OptimizerUpdate& f, int64_t rows, int64_t cols) {
+    ASTRAEA_CHECK(cols == f.params, "OptimizerUpdate over {} of {} params", cols, f.params);
+    for (int64_t r = 0; r < rows; ++r) f.row(r);
+  }
 
   int threads_;
 };

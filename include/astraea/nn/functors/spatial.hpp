@@ -28,7 +28,33 @@ struct Im2col {
   ConvGeometry g;
   ASTRAEA_HD void operator()(int64_t row, int64_t c) const {
     const int64_t sample = row / g.out_positions(), p = row % g.out_positions();
-    const int oh = static_cast<int>(p / g.out_w), ow = static_cast<int>(p % g.out_w);
+    window(sample, static_cast<int>(p / g.out_w), static_cast<int>(p % g.out_w), row, c);
+  }
+  // The CPU backend's path: every row of one sample, without a division per row and without bounds
+  // checks for windows inside the image (the same values).
+  void sample_rows(int64_t sample) const {
+    int64_t row = sample * g.out_positions();
+    const float* xs = x + sample * g.in_pixels();
+    for (int oh = 0; oh < g.out_h; ++oh) {
+      const int ih0 = oh * g.stride - g.pad;
+      const bool rows_inside = ih0 >= 0 && ih0 + g.kernel_h <= g.in_h;
+      for (int ow = 0; ow < g.out_w; ++ow, ++row) {
+        const int iw0 = ow * g.stride - g.pad;
+        if (!rows_inside || iw0 < 0 || iw0 + g.kernel_w > g.in_w) {
+          for (int c = 0; c < g.in_c; ++c) window(sample, oh, ow, row, c);
+          continue;
+        }
+        float* out = cols + row * g.patch();
+        for (int c = 0; c < g.in_c; ++c) {
+          for (int ki = 0; ki < g.kernel_h; ++ki) {
+            const float* in = xs + (int64_t(ih0 + ki) * g.in_w + iw0) * g.in_c + c;
+            for (int kj = 0; kj < g.kernel_w; ++kj) *out++ = in[int64_t(kj) * g.in_c];
+          }
+        }
+      }
+    }
+  }
+  ASTRAEA_HD void window(int64_t sample, int oh, int ow, int64_t row, int64_t c) const {
     const float* xs = x + sample * g.in_pixels() + c;
     float* out = cols + row * g.patch() + c * g.kernel_h * g.kernel_w;
     for (int ki = 0; ki < g.kernel_h; ++ki) {
@@ -53,14 +79,29 @@ struct Col2im {
     const int t = i + pad - k + 1;
     return t <= 0 ? 0 : (t + stride - 1) / stride;
   }
+  ASTRAEA_HD int last_cover(int i, int out) const {
+    const int t = (i + g.pad) / g.stride;
+    return t < out - 1 ? t : out - 1;
+  }
   ASTRAEA_HD void operator()(int64_t pixel, int64_t c) const {
     const int64_t per = int64_t(g.in_h) * g.in_w;
     const int64_t sample = pixel / per, hw = pixel % per;
     const int ih = static_cast<int>(hw / g.in_w), iw = static_cast<int>(hw % g.in_w);
-    const int oh0 = first_cover(ih, g.pad, g.kernel_h, g.stride);
-    const int oh1 = (ih + g.pad) / g.stride < g.out_h - 1 ? (ih + g.pad) / g.stride : g.out_h - 1;
-    const int ow0 = first_cover(iw, g.pad, g.kernel_w, g.stride);
-    const int ow1 = (iw + g.pad) / g.stride < g.out_w - 1 ? (iw + g.pad) / g.stride : g.out_w - 1;
+    gather(sample, ih, iw, c, first_cover(ih, g.pad, g.kernel_h, g.stride), last_cover(ih, g.out_h),
+           first_cover(iw, g.pad, g.kernel_w, g.stride), last_cover(iw, g.out_w));
+  }
+  // The CPU backend's path: every pixel of one sample, the covering ranges computed once per row
+  // and column.
+  void sample_pixels(int64_t sample) const {
+    for (int ih = 0; ih < g.in_h; ++ih) {
+      const int oh0 = first_cover(ih, g.pad, g.kernel_h, g.stride), oh1 = last_cover(ih, g.out_h);
+      for (int iw = 0; iw < g.in_w; ++iw) {
+        const int ow0 = first_cover(iw, g.pad, g.kernel_w, g.stride), ow1 = last_cover(iw, g.out_w);
+        for (int c = 0; c < g.in_c; ++c) gather(sample, ih, iw, c, oh0, oh1, ow0, ow1);
+      }
+    }
+  }
+  ASTRAEA_HD void gather(int64_t sample, int ih, int iw, int64_t c, int oh0, int oh1, int ow0, int ow1) const {
     const float* base = dcols + sample * g.out_positions() * g.patch() + c * g.kernel_h * g.kernel_w;
     float sum = 0;
     for (int oh = oh0; oh <= oh1; ++oh) {
@@ -70,7 +111,7 @@ struct Col2im {
         sum += base[(int64_t(oh) * g.out_w + ow) * g.patch() + ki * g.kernel_w + kj];
       }
     }
-    dx[pixel * g.in_c + c] = sum;
+    dx[((sample * g.in_h + ih) * g.in_w + iw) * g.in_c + c] = sum;
   }
 };
 

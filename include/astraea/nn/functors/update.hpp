@@ -50,29 +50,65 @@ struct OptimizerUpdate {
   int64_t params;
   ASTRAEA_HD void operator()(int64_t r, int64_t j) const {
     const ReplicaStep& s = steps[r];
-    const int64_t i = r * params + j;
     if (!(s.flags & ReplicaStep::kActive)) return;
+    const int64_t i = r * params + j;
     const bool fresh = (s.flags & ReplicaStep::kFreshState) != 0;
     const float w = (s.flags & ReplicaStep::kFromGlobal) ? global[j] : weights[i];
-    const float g = grad[i];
     float w_new;
     if (opt.kind == OptimizerKind::kSgd) {
-      w_new = w - opt.lr * g;
+      w_new = stepped<OptimizerKind::kSgd>(s, fresh, w, i);
     } else if (opt.kind == OptimizerKind::kMomentum) {
-      const float mv = (fresh ? 0.0f : opt.momentum * m[i]) + g;
-      m[i] = mv;
-      w_new = w - opt.lr * mv;
+      w_new = stepped<OptimizerKind::kMomentum>(s, fresh, w, i);
     } else {
-      const float mv = (fresh ? 0.0f : opt.beta1 * m[i]) + (1.0f - opt.beta1) * g;
-      const float vv = (fresh ? 0.0f : opt.beta2 * v[i]) + (1.0f - opt.beta2) * g * g;
-      m[i] = mv;
-      v[i] = vv;
-      w_new = w - opt.lr * (mv * s.bias_correction1) / (sqrtf(vv * s.bias_correction2) + opt.eps);
+      w_new = stepped<OptimizerKind::kAdam>(s, fresh, w, i);
     }
     if (s.flags & ReplicaStep::kAccumulate) {
       acc[j] += s.coef * (w_new - global[j]);
     } else {
       weights[i] = w_new;
+    }
+  }
+
+  // Weight w after one step of element i (updating its moments).
+  template <OptimizerKind K>
+  ASTRAEA_HD float stepped(const ReplicaStep& s, bool fresh, float w, int64_t i) const {
+    const float g = grad[i];
+    if (K == OptimizerKind::kSgd) return w - opt.lr * g;
+    if (K == OptimizerKind::kMomentum) {
+      const float mv = (fresh ? 0.0f : opt.momentum * m[i]) + g;
+      m[i] = mv;
+      return w - opt.lr * mv;
+    }
+    const float mv = (fresh ? 0.0f : opt.beta1 * m[i]) + (1.0f - opt.beta1) * g;
+    const float vv = (fresh ? 0.0f : opt.beta2 * v[i]) + (1.0f - opt.beta2) * g * g;
+    m[i] = mv;
+    v[i] = vv;
+    return w - opt.lr * (mv * s.bias_correction1) / (sqrtf(vv * s.bias_correction2) + opt.eps);
+  }
+
+  // The CPU backend's path: a replica's whole row with its step's branches taken once, outside
+  // loops the compiler vectorises (the same arithmetic per element as operator()).
+  void row(int64_t r) const {
+    switch (opt.kind) {
+      case OptimizerKind::kSgd: return row_of<OptimizerKind::kSgd>(r);
+      case OptimizerKind::kMomentum: return row_of<OptimizerKind::kMomentum>(r);
+      case OptimizerKind::kAdam: return row_of<OptimizerKind::kAdam>(r);
+    }
+  }
+  template <OptimizerKind K>
+  void row_of(int64_t r) const {
+    const OptimizerUpdate f = *this;  // a local copy: the arrays written cannot alias its fields
+    const ReplicaStep s = steps[r];
+    if (!(s.flags & ReplicaStep::kActive)) return;
+    const bool fresh = (s.flags & ReplicaStep::kFreshState) != 0;
+    const int64_t base = r * f.params;
+    const float* w_in = (s.flags & ReplicaStep::kFromGlobal) ? f.global : f.weights + base;
+    if (s.flags & ReplicaStep::kAccumulate) {
+      for (int64_t j = 0; j < f.params; ++j) {
+        f.acc[j] += s.coef * (f.stepped<K>(s, fresh, w_in[j], base + j) - f.global[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < f.params; ++j) f.weights[base + j] = f.stepped<K>(s, fresh, w_in[j], base + j);
     }
   }
 };

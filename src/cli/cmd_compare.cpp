@@ -1,8 +1,11 @@
 // `astraea compare`: the papers' ablation on one partition and seed — FedAvg, augmentation only,
 // rescheduling only, full Astraea, and Astraea with random mediator groups of the same sizes (does
 // the KL greedy matter?). Writes DIR/<variant>/{rounds.jsonl,summary.json,model.safetensors},
-// DIR/compare.json and DIR/compare.md.
+// DIR/compare.json and DIR/compare.md. With --seeds a,b,...: the ablation once per seed (partition
+// and training both follow experiment.seed) under DIR/seed-<s>/, and DIR/compare.{json,md} with
+// each figure's mean and standard deviation over the seeds.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -13,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "astraea/backend/backend.hpp"
+#include "astraea/core/error.hpp"
 #include "astraea/data/partition.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/io/config.hpp"
@@ -28,6 +32,7 @@ struct CompareOptions {
   std::vector<std::string> overrides;
   std::string backend;
   std::vector<std::string> only;
+  std::vector<uint64_t> seeds;
 };
 
 struct Variant {
@@ -46,6 +51,17 @@ const std::vector<Variant>& variants() {
       {"random_mediators", "Astraea, random mediators", true, "random"},
   };
   return v;
+}
+
+// Writes `text` to DIR/name, creating DIR; a failure names the file.
+void write_text(const std::string& dir, const std::string& name, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) ASTRAEA_FAIL("--out {}: cannot create the directory ({})", dir, ec.message());
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::ofstream out(path);
+  out << text;
+  if (!out.flush()) ASTRAEA_FAIL("{}: write failed", path);
 }
 
 struct Outcome {
@@ -81,10 +97,13 @@ std::string markdown(const std::vector<Outcome>& outcomes, const std::vector<int
   return md;
 }
 
-void run(const CompareOptions& o) {
-  std::vector<std::string> overrides = o.overrides;
-  if (!o.backend.empty()) overrides.push_back("train.backend=" + o.backend);
-  const ExperimentConfig config = load_config(o.config, overrides);
+struct Ablation {
+  std::vector<Outcome> outcomes;
+  std::vector<int> rare;  // the three rarest classes of the partition
+};
+
+// The variants on one config's partition and seed, written under `out`.
+Ablation run_ablation(const CompareOptions& o, const ExperimentConfig& config, const std::string& out) {
   const TrainTest data = load_data(config.data, config.seed);
   const ClientStore store = make_partition(config.partition, data.train.labels, data.train.classes);
   std::unique_ptr<Backend> backend = make_backend(config.train.backend, config.train.threads);
@@ -92,9 +111,11 @@ void run(const CompareOptions& o) {
   std::vector<int> by_size(global.size());
   std::iota(by_size.begin(), by_size.end(), 0);
   std::stable_sort(by_size.begin(), by_size.end(), [&](int a, int b) { return global[a] < global[b]; });
-  const std::vector<int> rare(by_size.begin(), by_size.begin() + std::min<size_t>(3, by_size.size()));
+  Ablation result;
+  result.rare.assign(by_size.begin(), by_size.begin() + std::min<size_t>(3, by_size.size()));
+  const std::vector<int>& rare = result.rare;
 
-  std::vector<Outcome> outcomes;
+  std::vector<Outcome>& outcomes = result.outcomes;
   for (const Variant& v : variants()) {
     if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), v.name) == o.only.end()) continue;
     AstraeaConfig a = config.astraea;
@@ -102,15 +123,16 @@ void run(const CompareOptions& o) {
     if (!v.augment) a.augmentation.method = "none";
     a.scheduler = v.scheduler;
     if (v.scheduler == "none") a.mediator_epochs = 1;
-    spdlog::info("variant {}: augmentation {}, scheduler {}", v.name, a.augmentation.method, a.scheduler);
+    spdlog::info("variant {}: augmentation {}, scheduler {}, seed {}", v.name, a.augmentation.method, a.scheduler,
+                 config.seed);
     FederatedRun fl(config.train, a, config.seed, data.train, data.test, store, *backend);
-    const std::string dir = (std::filesystem::path(o.out) / v.name).string();
+    const std::string dir = (std::filesystem::path(out) / v.name).string();
     RunReport report(dir, config);
-    Outcome out{&v, {}, {}};
+    Outcome outcome{&v, {}, {}};
     for (int round = 1; round <= config.train.rounds; ++round) {
       const RoundResult r = fl.run_round(round);
       report.add_round(r);
-      out.rounds.push_back(r);
+      outcome.rounds.push_back(r);
       if (r.evaluated) {
         spdlog::info("{:>16} round {:>4}/{}  test acc {:6.2f}%  rare F1 {:.2f}  {:.3f} s/round", v.name, round,
                      config.train.rounds, 100 * r.test.accuracy, r.test.f1[rare[0]], r.seconds);
@@ -121,8 +143,8 @@ void run(const CompareOptions& o) {
     report.write_model(fl.model(), fl.global_params());
     report.write_summary(fl.model(), backend->name(), extra);
     std::ifstream in((std::filesystem::path(dir) / "summary.json").string());
-    out.summary = nlohmann::json::parse(in);
-    outcomes.push_back(std::move(out));
+    outcome.summary = nlohmann::json::parse(in);
+    outcomes.push_back(std::move(outcome));
   }
 
   nlohmann::ordered_json all;
@@ -130,10 +152,110 @@ void run(const CompareOptions& o) {
   all["rarest_classes"] = rare;
   all["global_class_sizes"] = global;
   for (const Outcome& oc : outcomes) all["variants"][oc.variant->name] = oc.summary;
-  std::ofstream(std::filesystem::path(o.out) / "compare.json") << all.dump(2) << "\n";
-  const std::string md = markdown(outcomes, rare, config);
-  std::ofstream(std::filesystem::path(o.out) / "compare.md") << md;
+  write_text(out, "compare.json", all.dump(2) + "\n");
+  write_text(out, "compare.md", markdown(outcomes, rare, config));
+  return result;
+}
+
+// Mean and sample standard deviation.
+struct Spread {
+  double mean = 0, sd = 0;
+  size_t n = 0;
+};
+
+Spread spread(const std::vector<double>& v) {
+  Spread s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  s.sd = v.size() > 1 ? std::sqrt(ss / (v.size() - 1)) : 0.0;
+  return s;
+}
+
+std::string pm(const Spread& s, double scale, int digits) {
+  return s.n == 0 ? "—" : fmt::format("{:.{}f} ± {:.{}f}", scale * s.mean, digits, scale * s.sd, digits);
+}
+
+// Each variant's figures over the seeds (rare classes: the first seed's).
+void write_over_seeds(const std::vector<Ablation>& runs, const std::vector<uint64_t>& seeds, const ExperimentConfig& c,
+                      const std::string& out) {
+  const std::vector<int>& rare = runs[0].rare;
+  std::string rare_names;
+  for (int y : rare) rare_names += (rare_names.empty() ? "" : ", ") + std::to_string(y);
+  std::string md = fmt::format("{} seeds ({}); mean ± standard deviation; rounds and MB to {}% over the seeds that "
+                               "reached it (k/n)\n\n",
+                               seeds.size(), fmt::join(seeds, ", "), pct(c.train.target_accuracy));
+  md += fmt::format("| variant | best acc % | final acc % | macro F1 | F1 of rarest ({}) | rounds to {}% | MB to {}% | "
+                    "mean mediator KL |\n|---|---|---|---|---|---|---|---|\n",
+                    rare_names, pct(c.train.target_accuracy), pct(c.train.target_accuracy));
+  nlohmann::ordered_json all;
+  all["config"] = nlohmann::json::parse(config_as_json(c));
+  all["seeds"] = seeds;
+  all["rarest_classes"] = rare;
+  for (size_t v = 0; v < runs[0].outcomes.size(); ++v) {
+    std::vector<double> best, final_acc, macro, rounds, mb, kl;
+    std::vector<std::vector<double>> f1(rare.size());
+    for (const Ablation& run : runs) {
+      const Outcome& o = run.outcomes[v];
+      const auto& s = o.summary;
+      best.push_back(s["best_accuracy"].get<double>());
+      final_acc.push_back(s["final_accuracy"].get<double>());
+      macro.push_back(s["final_macro_f1"].get<double>());
+      for (size_t k = 0; k < rare.size(); ++k) f1[k].push_back(s["final_f1"][rare[k]].get<double>());
+      if (s.contains("to_target") && s["to_target"].contains("round")) {
+        rounds.push_back(s["to_target"]["round"].get<double>());
+        mb.push_back(s["to_target"]["bytes_total"].get<double>() / 1e6);
+      }
+      double sum = 0;
+      for (const RoundResult& r : o.rounds) sum += r.mean_mediator_kl;
+      kl.push_back(sum / std::max<size_t>(o.rounds.size(), 1));
+    }
+    std::string rare_f1;
+    for (const auto& x : f1) rare_f1 += (rare_f1.empty() ? "" : " / ") + pm(spread(x), 1, 2);
+    const std::string reached = fmt::format(" ({}/{})", rounds.size(), runs.size());
+    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", runs[0].outcomes[v].variant->description,
+                      pm(spread(best), 100, 2), pm(spread(final_acc), 100, 2), pm(spread(macro), 1, 3), rare_f1,
+                      pm(spread(rounds), 1, 0) + reached, pm(spread(mb), 1, 0), pm(spread(kl), 1, 3));
+    auto& j = all["variants"][runs[0].outcomes[v].variant->name];
+    j["best_accuracy"] = best;
+    j["final_accuracy"] = final_acc;
+    j["final_macro_f1"] = macro;
+    j["rounds_to_target"] = rounds;
+    j["mb_to_target"] = mb;
+    j["mean_mediator_kl"] = kl;
+  }
+  write_text(out, "compare.json", all.dump(2) + "\n");
+  write_text(out, "compare.md", md);
   std::printf("%s", md.c_str());
+}
+
+void run(const CompareOptions& o) {
+  for (const std::string& name : o.only) {
+    const auto& v = variants();
+    if (std::none_of(v.begin(), v.end(), [&](const Variant& x) { return x.name == name; })) {
+      ASTRAEA_FAIL("--only {}: not a variant (expected fedavg, augmentation, rescheduling, astraea or random_mediators)",
+                   name);
+    }
+  }
+  std::vector<std::string> overrides = o.overrides;
+  if (!o.backend.empty()) overrides.push_back("train.backend=" + o.backend);
+  if (o.seeds.empty()) {
+    const ExperimentConfig config = load_config(o.config, overrides);
+    const Ablation a = run_ablation(o, config, o.out);
+    std::printf("%s", markdown(a.outcomes, a.rare, config).c_str());
+    return;
+  }
+  std::vector<Ablation> runs;
+  ExperimentConfig config;
+  for (uint64_t seed : o.seeds) {
+    std::vector<std::string> with_seed = overrides;
+    with_seed.push_back("experiment.seed=" + std::to_string(seed));
+    config = load_config(o.config, with_seed);
+    runs.push_back(run_ablation(o, config, (std::filesystem::path(o.out) / fmt::format("seed-{}", seed)).string()));
+  }
+  write_over_seeds(runs, o.seeds, config, o.out);
 }
 
 }  // namespace
@@ -147,7 +269,10 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--set", opts->overrides, "override a config key: section.key=value (repeatable)");
   cmd->add_option("--backend", opts->backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--only", opts->only, "run only these variants (fedavg, augmentation, rescheduling, astraea, "
-                                        "random_mediators)");
+                                        "random_mediators; comma-separated or repeated)")
+      ->delimiter(',');
+  cmd->add_option("--seeds", opts->seeds, "run the ablation once per seed (comma-separated) and report mean ± sd")
+      ->delimiter(',');
   cmd->callback([opts] { run(*opts); });
 }
 

@@ -9,14 +9,12 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <random>
 #include <utility>
 #include <vector>
 
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/nn/functors/activation.hpp"
-#include "astraea/nn/functors/spatial.hpp"
 #include "astraea/nn/layer.hpp"
 #include "reference_layers.hpp"
 #include "test_helpers.hpp"
@@ -210,36 +208,6 @@ TEST(LayerGradient, Conv2dStride2) {
   check_conv({{8, 7, 2}, 3, 3, 2, false}, 2, 3, 41);  // the last row of the input is never read
   check_conv({{6, 6, 2}, 4, 2, 2, false}, 3, 2, 42);
   check_conv({{7, 7, 1}, 2, 5, 2, false}, 2, 2, 43);  // as emnist_cnn's first layer
-}
-
-// The CPU backend walks Im2col and Col2im a sample at a time (no divisions, no bounds checks inside
-// the image); the device calls them per (row, channel). Both must give the same values, exactly.
-TEST(ConvFunctors, SamplePathsEqualPerElementCalls) {
-  const auto be = make_backend("cpu", 1);
-  std::mt19937 rng(4);
-  std::uniform_real_distribution<float> u(-1, 1);
-  // in_h, in_w, in_c, out_h, out_w, kernel_h, kernel_w, stride, pad
-  for (const ConvGeometry g : {ConvGeometry{7, 6, 3, 5, 4, 3, 3, 1, 0}, ConvGeometry{7, 6, 2, 7, 6, 3, 3, 1, 1},
-                               ConvGeometry{9, 9, 1, 3, 3, 5, 5, 2, 0}, ConvGeometry{8, 7, 2, 4, 4, 3, 3, 2, 1},
-                               ConvGeometry{5, 5, 4, 4, 4, 2, 2, 1, 0}}) {
-    const int64_t samples = 3, rows = samples * g.out_positions();
-    std::vector<float> x(size_t(samples * g.in_pixels())), dcols(size_t(rows * g.patch()));
-    for (auto& v : x) v = u(rng);
-    for (auto& v : dcols) v = u(rng);
-    std::vector<float> cols_fast(dcols.size(), kNaN), cols_each(dcols.size(), kNaN);
-    be->launch(Im2col{x.data(), cols_fast.data(), g}, rows, g.in_c);
-    const Im2col each{x.data(), cols_each.data(), g};
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < g.in_c; ++c) each(r, c);
-    ASSERT_EQ(cols_fast, cols_each) << "im2col, kernel " << g.kernel_h << " stride " << g.stride << " pad " << g.pad;
-    std::vector<float> dx_fast(x.size(), kNaN), dx_each(x.size(), kNaN);
-    const int64_t pixels = samples * g.in_h * g.in_w;
-    be->launch(Col2im{dcols.data(), dx_fast.data(), g}, pixels, g.in_c);
-    const Col2im gather{dcols.data(), dx_each.data(), g};
-    for (int64_t p = 0; p < pixels; ++p)
-      for (int64_t c = 0; c < g.in_c; ++c) gather(p, c);
-    ASSERT_EQ(dx_fast, dx_each) << "col2im, kernel " << g.kernel_h << " stride " << g.stride << " pad " << g.pad;
-  }
 }
 
 TEST(LayerGradient, MaxPool) {

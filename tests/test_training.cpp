@@ -4,14 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <set>
 
 #include "astraea/data/partition.hpp"
 #include "astraea/data/synthetic.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/fl/replica_trainer.hpp"
-#include "astraea/nn/functors/update.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -165,41 +163,6 @@ TEST(Trainer, FusedSgdMatchesTheGenericUpdate) {
 
 // A mediator passes its weights from client to client: training [a, b] as one chain equals training a,
 // then b from a's result.
-// The CPU backend runs OptimizerUpdate a replica row at a time, vectorised; the device per element.
-// Every optimizer and every combination of step flags must give the same values exactly.
-TEST(OptimizerUpdate, RowPathEqualsPerElementCalls) {
-  const auto be = make_backend("cpu", 1);
-  std::mt19937 rng(6);
-  std::uniform_real_distribution<float> u(-1, 1);
-  const int64_t P = 37, R = 16;  // every flag combination: replica r has flags r
-  std::vector<ReplicaStep> steps(R);
-  for (int64_t r = 0; r < R; ++r) {
-    steps[r].flags = uint32_t(r);
-    steps[r].bias_correction1 = 1.0f + 0.1f * r;
-    steps[r].bias_correction2 = 1.0f + 0.3f * r;
-    steps[r].coef = 0.05f * (r + 1);
-  }
-  for (const OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
-    std::vector<float> w(R * P), grad(R * P), m(R * P), v(R * P), global(P), acc(P);
-    for (auto* a : {&w, &grad, &m, &v, &global, &acc})
-      for (auto& e : *a) e = u(rng);
-    for (auto& e : v) e = std::fabs(e);
-    auto w2 = w, m2 = m, v2 = v, acc2 = acc;
-    OptimizerParams opt;
-    opt.kind = kind;
-    opt.lr = 0.03f;
-    be->launch(OptimizerUpdate{opt, w.data(), grad.data(), m.data(), v.data(), global.data(), acc.data(), steps.data(), P},
-               R, P);
-    const OptimizerUpdate each{opt, w2.data(), grad.data(), m2.data(), v2.data(), global.data(), acc2.data(), steps.data(), P};
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t j = 0; j < P; ++j) each(r, j);
-    EXPECT_EQ(w, w2) << "weights, optimizer " << int(kind);
-    EXPECT_EQ(m, m2) << "first moments, optimizer " << int(kind);
-    EXPECT_EQ(v, v2) << "second moments, optimizer " << int(kind);
-    EXPECT_EQ(acc, acc2) << "aggregate, optimizer " << int(kind);
-  }
-}
-
 TEST(Trainer, MediatorChainEqualsSequentialClients) {
   Fixture f;
   auto model = make_model("mlp", TensorShape{8, 8, 1}, 4);

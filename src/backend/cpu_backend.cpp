@@ -1,5 +1,6 @@
 #include "cpu_backend.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -57,10 +58,13 @@ class CpuBackend final : public Backend {
 #undef ASTRAEA_CPU_LAUNCH
 
  private:
+  // The functor is copied into a local: the arrays it writes then cannot alias its fields, so
+  // its pointers and sizes stay in registers and simple bodies vectorise.
   template <typename F>
   static void run(const F& f, int64_t rows, int64_t cols) {
+    const F local = f;
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c) f(r, c);
+      for (int64_t c = 0; c < cols; ++c) local(r, c);
   }
   // Layouts whose rows the functor can walk without per-row divisions.
   static void run(const Im2col& f, int64_t rows, int64_t cols) {
@@ -71,6 +75,30 @@ class CpuBackend final : public Backend {
     const int64_t per = int64_t(f.g.in_h) * f.g.in_w;
     ASTRAEA_CHECK(cols == f.g.in_c && rows % per == 0, "Col2im over {} x {}", rows, cols);
     for (int64_t s = 0; s < rows / per; ++s) f.sample_pixels(s);
+  }
+  // Replica-outer over blocks of parameters: each element's sum still runs over the replicas in
+  // index order from zero (the same values), but the inner loops are unit-stride and vectorise.
+  static void run(const WeightedDeltaSum& f, int64_t rows, int64_t cols) {
+    ASTRAEA_CHECK(rows == 1 && cols == f.params, "WeightedDeltaSum over {} x {}", rows, cols);
+    constexpr int64_t kBlock = 2048;
+    float sum[kBlock];
+    for (int64_t j0 = 0; j0 < f.params; j0 += kBlock) {
+      const int64_t n = std::min(kBlock, f.params - j0);
+      float* __restrict s = sum;
+      const float* __restrict g = f.global + j0;
+      for (int64_t j = 0; j < n; ++j) s[j] = 0.0f;
+      for (int64_t r = 0; r < f.replicas; ++r) {
+        const float c = f.coef[r];
+        const float* __restrict w = f.weights + r * f.params + j0;
+        for (int64_t j = 0; j < n; ++j) s[j] += c * (w[j] - g[j]);
+      }
+      float* __restrict acc = f.acc + j0;
+      for (int64_t j = 0; j < n; ++j) acc[j] += s[j];
+    }
+  }
+  static void run(const GatherImages& f, int64_t rows, int64_t cols) {
+    ASTRAEA_CHECK(cols == int64_t(f.pool.height) * f.pool.width, "GatherImages over {} x {}", rows, cols);
+    for (int64_t s = 0; s < rows; ++s) f.sample(s);
   }
   static void run(const OptimizerUpdate& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == f.params, "OptimizerUpdate over {} of {} params", cols, f.params);

@@ -37,6 +37,20 @@ struct GatherImages {
     const uint8_t* img = id < 0 ? nullptr : pool.image(id) + hw;
     for (int c = 0; c < pool.channels; ++c) o[c] = img ? static_cast<float>(img[c * plane]) * (1.0f / 255.0f) : 0.0f;
   }
+  // The CPU backend's path: one sample's every pixel, its id read once (the same values).
+  void sample(int64_t s) const {
+    const int32_t id = ids[s];
+    const int64_t plane = int64_t(pool.height) * pool.width;
+    const int channels = pool.channels;
+    float* __restrict o = out + s * plane * channels;
+    if (id < 0) {
+      for (int64_t k = 0; k < plane * channels; ++k) o[k] = 0.0f;
+      return;
+    }
+    const uint8_t* __restrict img = pool.image(id);
+    for (int c = 0; c < channels; ++c)
+      for (int64_t hw = 0; hw < plane; ++hw) o[hw * channels + c] = static_cast<float>(img[c * plane + hw]) * (1.0f / 255.0f);
+  }
 };
 
 // (0, s): the label of each gathered sample, -1 for a masked row.

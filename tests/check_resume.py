@@ -52,4 +52,12 @@ resumed = run("cut", "--resume")
 assert f"resuming after round {done}" in resumed.stderr, resumed.stderr
 assert rounds("cut") == rounds("whole"), "rounds.jsonl differs from the uninterrupted run"
 assert (work / "cut" / "model.safetensors").read_bytes() == (work / "whole" / "model.safetensors").read_bytes()
+# A fresh run into the same directory drops the finished run's checkpoint before it starts.
+fresh = subprocess.Popen([astraea, "run", *common, "--out", str(work / "cut")], stderr=subprocess.PIPE, text=True)
+for line in fresh.stderr:
+    if "round    1/40" in line:
+        assert not (work / "cut" / "checkpoint.safetensors").exists(), "stale checkpoint kept"
+        fresh.kill()
+        break
+fresh.wait()
 print(f"resume ok: stopped after round {done} of 40, resumed to the uninterrupted run's numbers")

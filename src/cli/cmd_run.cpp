@@ -45,8 +45,13 @@ void on_stop_signal(int sig) {
 
 // The checkpoint to resume from, checked against this run's config and model: round 0 if none.
 Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, const Dataset& train) {
-  if (!o.resume) return {};
   const std::string path = checkpoint_path(o.out);
+  if (!o.resume) {
+    // A fresh run: an earlier run's checkpoint in DIR no longer matches DIR's rounds.jsonl.
+    std::error_code ec;
+    if (std::filesystem::remove(path, ec)) spdlog::info("removed {} (an earlier run's; this one starts fresh)", path);
+    return {};
+  }
   if (!std::filesystem::exists(path)) {
     spdlog::info("--resume: no {} yet, starting at round 1", path);
     return {};

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,7 +42,13 @@ int main(int argc, char** argv) {
   std::string name = "auto";
   for (int i = 1; i < argc; ++i)
     if (!std::strcmp(argv[i], "--backend") && i + 1 < argc) name = argv[++i];
-  auto be = make_backend(name, 0);
+  std::unique_ptr<Backend> be;
+  try {
+    be = make_backend(name, 0);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
   const bool gpu = be->is_device();
   std::printf("backend %s\n\n| measurement | size | time | rate |\n|---|---|---|---|\n", be->name().c_str());
 

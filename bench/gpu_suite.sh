@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Every GPU check of the project in one go, for a lent GPU machine (one `run` call of the device
+# tool, with device-dist/ from scripts/device_pack.sh carried). Each step's output goes to
+# $OUT/<step>.txt (or ./gpu-results/ without $OUT); a failing step is recorded and the rest run.
+#   1. nvidia-smi                       the device
+#   2. the CUDA twin tests              every op, a whole short run, the schedulers: cuda vs cpu
+#   3. device_throughput --backend cuda GEMM, copy, aggregation and KLD scoring rates
+#   4. schedule --algorithm batched     the device greedy at 10^4 and 10^5 clients, host greedy beside it
+#   5. round_throughput                 the CPU engine on that machine's cores, for scale
+#   6. the pfl CIFAR-10 benchmark       configs/bench-pfl-cifar10.toml on cuda, 1500 rounds, --profile
+#
+# From this machine (device tool): run(command="bash bench/gpu_suite.sh", carry=["device-dist"],
+# timeout_s=600); the files come back from $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-gpu-results}
+mkdir -p "$out"
+dist=device-dist
+export LD_LIBRARY_PATH=$PWD/$dist/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export OPENBLAS_NUM_THREADS=1
+status=0
+
+step() {  # step NAME COMMAND...
+  local name=$1
+  shift
+  echo "== $name: $*" | tee "$out/$name.txt"
+  local t0=$SECONDS
+  "$@" >>"$out/$name.txt" 2>&1
+  local rc=$?
+  echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$out/$name.txt"
+  [ $rc -eq 0 ] || status=1
+}
+
+step device nvidia-smi
+step gpu_tests "$dist/bin/astraea_tests" --gtest_filter='CudaTwin*'
+step device_throughput "$dist/bin/device_throughput" --backend cuda
+step schedule bash -c "for n in 10000 100000; do \
+  $dist/bin/astraea schedule --clients \$n --algorithm batched --backend cuda; \
+  $dist/bin/astraea schedule --clients \$n; done"
+step round_throughput "$dist/bin/round_throughput" --quick
+# Bounded so that the whole suite fits one 10-minute device command; rounds.jsonl keeps what ran.
+step pfl timeout 400 "$dist/bin/astraea" run --config configs/bench-pfl-cifar10.toml --backend cuda --out /tmp/pfl \
+  --profile --log-level warn
+cp /tmp/pfl/summary.json "$out/pfl_summary.json" 2>/dev/null
+exit $status

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Packs what a lent GPU machine needs to run the GPU tests and benchmarks: that machine has the
+# CUDA toolkit but none of the Debian libraries and no network. Builds into build-device/ (CUDA on,
+# Hopper sm_90, no -march=native: that machine's CPU is another), then gathers the executables and
+# the non-system shared libraries they load into device-dist/ (ignored by git, about 55 MB):
+#
+#   scripts/device_pack.sh           # here
+#   bench/gpu_suite.sh               # there, with device-dist carried (see the script)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=/usr/local/cuda/bin:$PATH
+fi
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+cmake -S . -B build-device "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DASTRAEA_CUDA=ON -DASTRAEA_NATIVE=OFF \
+  -DCMAKE_CUDA_ARCHITECTURES="${ASTRAEA_DEVICE_ARCH:-90}"
+cmake --build build-device -j "$(nproc)"
+
+rm -rf device-dist
+mkdir -p device-dist/bin device-dist/lib
+bins=(build-device/astraea build-device/tests/astraea_tests build-device/bench/device_throughput
+      build-device/bench/round_throughput)
+cp "${bins[@]}" device-dist/bin/
+# Everything the loader resolves outside libc, libstdc++, libgcc and CUDA (that machine has its own).
+ldd "${bins[@]}" | awk '$3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
+  case "$(basename "$lib")" in
+    libc.so* | libm.so* | libdl.so* | librt.so* | libpthread.so* | ld-linux* | libstdc++.so* | libgcc_s.so* | \
+      libcu* | libnv*) ;;
+    *) cp -L "$lib" device-dist/lib/ ;;
+  esac
+done
+du -sh device-dist
+echo "device_pack: device-dist/ ready; carry it (run's carry: [\"device-dist\"]) and run bench/gpu_suite.sh there"

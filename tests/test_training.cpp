@@ -67,6 +67,38 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& b, doub
   EXPECT_LE(worst, 0.0) << "element " << at << ": " << a[at] << " vs " << b[at];
 }
 
+// Lanes and ranks are dealt plans longest first to the least loaded: every plan once, in dealing
+// order within a part, loads within one plan of each other.
+TEST(DealLongestFirst, EveryPlanOnceAndBalanced) {
+  std::vector<StepPlan> plans(11);
+  const int sizes[] = {5, 40, 7, 40, 1, 19, 23, 2, 30, 8, 12};
+  for (size_t i = 0; i < plans.size(); ++i) plans[i].sample_ids.assign(size_t(sizes[i]), 0);
+  for (int parts : {1, 2, 3, 16}) {
+    const auto dealt = deal_longest_first(plans, parts);
+    ASSERT_EQ(dealt.size(), size_t(parts));
+    std::vector<int> seen(plans.size(), 0);
+    std::vector<int64_t> load;
+    for (const auto& part : dealt) {
+      int64_t l = 0;
+      for (size_t k = 0; k < part.size(); ++k) {
+        ++seen[part[k]];
+        l += sizes[part[k]] + 64;
+        if (k > 0) {
+          EXPECT_GE(sizes[part[k - 1]], sizes[part[k]]) << "dealing order";
+        }
+      }
+      load.push_back(l);
+    }
+    EXPECT_EQ(seen, std::vector<int>(plans.size(), 1)) << parts << " parts";
+    if (parts <= 3) {
+      const auto [least, most] = std::minmax_element(load.begin(), load.end());
+      EXPECT_LE(*most - *least, 40 + 64) << parts << " parts";
+    }
+  }
+  EXPECT_EQ(deal_longest_first(plans, 2)[0].front(), 1u);  // ties: the lowest index first
+  EXPECT_EQ(deal_longest_first(plans, 2)[1].front(), 3u);
+}
+
 TEST(StepPlan, BatchesEpochsAndFreshStates) {
   Fixture f;
   LocalTraining local;

@@ -18,6 +18,7 @@
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/data/partition.hpp"
+#include "astraea/dist/communicator.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
@@ -232,6 +233,10 @@ void write_over_seeds(const std::vector<Ablation>& runs, const std::vector<uint6
 }
 
 void run(const CompareOptions& o) {
+  if (make_communicator()->size() > 1) {
+    ASTRAEA_FAIL("compare runs in one process (its variants would all write the same DIR): launch it without "
+                 "mpirun, or run each variant with `astraea run` across the ranks");
+  }
   for (const std::string& name : o.only) {
     const auto& v = variants();
     if (std::none_of(v.begin(), v.end(), [&](const Variant& x) { return x.name == name; })) {

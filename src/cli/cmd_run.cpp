@@ -1,12 +1,14 @@
 // `astraea run`: one federated training run; writes DIR/rounds.jsonl, DIR/summary.json and
 // DIR/model.safetensors, and a progress line per round on stderr. Checkpoints every
 // train.checkpoint_every rounds, after the last and on SIGINT/SIGTERM (after the round in flight;
-// a second signal ends the process at once); --resume continues from DIR's checkpoint.
+// a second signal ends the process at once); --resume continues from DIR's checkpoint. Under an
+// MPI launcher the run spans the ranks (dist/communicator.hpp); rank 0 writes DIR.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "astraea/core/error.hpp"
 #include "astraea/core/trace.hpp"
 #include "astraea/data/partition.hpp"
+#include "astraea/dist/communicator.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/io/checkpoint.hpp"
 #include "astraea/io/config.hpp"
@@ -44,9 +47,10 @@ void on_stop_signal(int sig) {
 }
 
 // The checkpoint to resume from, checked against this run's config and model: round 0 if none.
-Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, const Dataset& train) {
+Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, const Dataset& train, bool writer) {
   const std::string path = checkpoint_path(o.out);
   if (!o.resume) {
+    if (!writer) return {};
     // A fresh run: an earlier run's checkpoint in DIR no longer matches DIR's rounds.jsonl.
     std::error_code ec;
     if (std::filesystem::remove(path, ec)) spdlog::info("removed {} (an earlier run's; this one starts fresh)", path);
@@ -76,15 +80,16 @@ void print_profile(const std::vector<RoundResult>& rounds, double io_seconds) {
     const char* name;
     double total = 0;
   };
-  std::vector<Row> rows = {{"augment"}, {"sample"}, {"schedule"}, {"plan"}, {"train"}, {"aggregate"}, {"evaluate"}, {"io"}};
+  std::vector<Row> rows = {{"augment"},     {"sample"},    {"schedule"}, {"plan"}, {"train"},
+                           {"communicate"}, {"aggregate"}, {"evaluate"}, {"io"}};
   double wall = io_seconds;
   for (const RoundResult& r : rounds) {
     const PhaseTimes& t = r.times;
-    const double v[] = {t.augment, t.sample, t.schedule, t.plan, t.train, t.aggregate, t.evaluate};
-    for (size_t i = 0; i < 7; ++i) rows[i].total += v[i];
+    const double v[] = {t.augment, t.sample, t.schedule, t.plan, t.train, t.communicate, t.aggregate, t.evaluate};
+    for (size_t i = 0; i < 8; ++i) rows[i].total += v[i];
     wall += r.seconds + t.augment;
   }
-  rows[7].total = io_seconds;
+  rows[8].total = io_seconds;
   const double n = std::max<size_t>(rounds.size(), 1);
   std::printf("\n%-10s %10s %14s %8s\n", "phase", "total s", "mean ms/round", "share");
   for (const Row& row : rows) {
@@ -98,15 +103,22 @@ void run(const RunOptions& o) {
   if (!o.backend.empty()) overrides.push_back("train.backend=" + o.backend);
   if (o.threads >= 0) overrides.push_back("train.threads=" + std::to_string(o.threads));
   const ExperimentConfig config = load_config(o.config, overrides);
-  if (!o.trace.empty()) Tracer::instance().enable(o.trace);
+  // Ranks of an MPI launch compute alike; rank 0 alone logs progress and writes DIR.
+  const std::unique_ptr<Communicator> ranks = make_communicator();
+  const bool writer = ranks->rank() == 0;
+  if (!writer && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
+  if (ranks->size() > 1) spdlog::info("{} ranks (MPI): each trains its share of every round's mediators", ranks->size());
+  if (!o.trace.empty()) {
+    Tracer::instance().enable(writer ? o.trace : fmt::format("{}.rank{}", o.trace, ranks->rank()));
+  }
   const TrainTest data = load_data(config.data, config.seed);
-  const Checkpoint resumed = resume_point(o, config, data.train);
+  const Checkpoint resumed = resume_point(o, config, data.train, writer);
   const ClientStore store = make_partition(config.partition, data.train.labels, data.train.classes);
   const PartitionStats pstats = partition_stats(store);
   spdlog::info("{}: {} clients, {} samples, max/min class ratio {:.1f}, mean client KL {:.3f}", config.name,
                store.num_clients(), store.total_samples(), pstats.max_min_ratio, pstats.mean_client_kl);
   std::unique_ptr<Backend> backend = make_backend(config.train.backend, config.train.threads);
-  FederatedRun fl(config.train, config.astraea, config.seed, data.train, data.test, store, *backend);
+  FederatedRun fl(config.train, config.astraea, config.seed, data.train, data.test, store, *backend, ranks.get());
   nlohmann::json extra;
   if (const AugmentedData* aug = fl.augmentation()) {
     extra["augmentation"] = augmentation_report(*aug, data.train);
@@ -114,10 +126,12 @@ void run(const RunOptions& o) {
                  config.astraea.augmentation.method, extra["augmentation"]["generated"].get<int64_t>(),
                  extra["augmentation"]["dropped"].get<int64_t>(), aug->extra_bytes() / 1e6, fl.augment_seconds());
   }
+  extra["ranks"] = ranks->size();
   spdlog::info("backend {} ({} lanes, {} replicas per call), model {}", backend->name(), backend->lanes(),
                fl.trainer().tile(), fl.model().describe());
   if (resumed.round > 0) fl.set_global_params(resumed.params);
-  RunReport report(o.out, config, resumed.round);
+  std::optional<RunReport> report;
+  if (writer) report.emplace(o.out, config, resumed.round);
   const std::string config_json = config_as_json(config);
   std::vector<RoundResult> history;
   double io_seconds = 0;
@@ -125,11 +139,12 @@ void run(const RunOptions& o) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   int round = resumed.round, checkpointed = resumed.round;
-  while (round < config.train.rounds && !stop_signal) {
+  bool stop = false;
+  while (round < config.train.rounds && !stop) {
     const RoundResult r = fl.run_round(++round);
-    {
+    if (writer) {
       PhaseScope io("io", &io_seconds);
-      report.add_round(r);
+      report->add_round(r);
       if (config.train.checkpoint_every > 0 && round % config.train.checkpoint_every == 0) {
         write_checkpoint(o.out, fl.model(), Checkpoint{checkpointed = round, config_json, fl.global_params()});
       }
@@ -142,27 +157,29 @@ void run(const RunOptions& o) {
       spdlog::info("round {:>4}/{}  train loss {:.4f}  {:.3f} s/round", round, config.train.rounds, r.train_loss,
                    r.seconds);
     }
+    stop = ranks->any(stop_signal != 0);  // every rank stops after the same round
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  {
+  const bool interrupted = stop && round < config.train.rounds;
+  if (writer) {
     PhaseScope io("io", &io_seconds);
     // After the last round, or the one a signal let finish.
     if (round > checkpointed) write_checkpoint(o.out, fl.model(), Checkpoint{round, config_json, fl.global_params()});
-    report.write_model(fl.model(), fl.global_params());
-    report.write_summary(fl.model(), backend->name(), extra);
+    report->write_model(fl.model(), fl.global_params());
+    report->write_summary(fl.model(), backend->name(), extra);
+    spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
   }
-  spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
-  if (stop_signal && round < config.train.rounds) {
-    spdlog::warn("stopped by signal {} after round {} of {}: continue with the same command and --resume", int(stop_signal),
-                 round, config.train.rounds);
+  if (interrupted) {
+    spdlog::warn("stopped by a signal after round {} of {}: continue with the same command and --resume", round,
+                 config.train.rounds);
   }
   if (Tracer::instance().enabled()) {
     Tracer::instance().write();
     spdlog::info("wrote {} (open in https://ui.perfetto.dev)", Tracer::instance().path());
   }
-  if (o.profile) print_profile(history, io_seconds);
-  if (stop_signal && round < config.train.rounds) throw Interrupted{128 + int(stop_signal)};
+  if (o.profile && writer) print_profile(history, io_seconds);
+  if (interrupted) throw Interrupted{128 + (stop_signal ? int(stop_signal) : SIGTERM)};
 }
 
 }  // namespace

@@ -85,8 +85,10 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 }
 
 FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed,
-                           const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend)
-    : config_(config), astraea_(astraea), seed_(seed), store_(store), backend_(backend) {
+                           const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
+                           Communicator* ranks)
+    : config_(config), astraea_(astraea), seed_(seed), store_(store), backend_(backend),
+      ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
                   store.num_clients());
@@ -171,8 +173,28 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   {
     PhaseScope phase("train", &r.times.train);
     backend_.zero(acc_.data(), acc_.bytes());
-    stats = trainer_->train(plans, coef, data_->train_pool, global_.data(), acc_.data(), round);
+    if (ranks_) {  // this rank's share, dealt as the lanes of one process would be
+      const std::vector<size_t> mine = deal_longest_first(plans, ranks_->size())[ranks_->rank()];
+      std::vector<StepPlan> my_plans;
+      std::vector<float> my_coef;
+      for (size_t m : mine) {
+        my_plans.push_back(std::move(plans[m]));
+        my_coef.push_back(coef[m]);
+      }
+      stats = trainer_->train(my_plans, my_coef, data_->train_pool, global_.data(), acc_.data(), round);
+    } else {
+      stats = trainer_->train(plans, coef, data_->train_pool, global_.data(), acc_.data(), round);
+    }
     backend_.synchronize();
+  }
+  if (ranks_) {
+    PhaseScope phase("communicate", &r.times.communicate);
+    ranks_->sum(backend_, acc_.data(), size_t(model_->num_params()));
+    double totals[3] = {stats.loss_sum, double(stats.rows), double(stats.steps)};
+    ranks_->sum(totals, 3);
+    stats.loss_sum = totals[0];
+    stats.rows = static_cast<int64_t>(totals[1]);
+    stats.steps = static_cast<int64_t>(totals[2]);
   }
   {
     PhaseScope phase("aggregate", &r.times.aggregate);
@@ -199,7 +221,8 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
       astraea_.scheduler == "none" ? 0 : 2 * model_bytes * r.clients * astraea_.mediator_epochs;
 
   const bool last = round == config_.rounds;
-  if (last || (config_.eval_every > 0 && round % config_.eval_every == 0)) {
+  const bool evaluator = !ranks_ || ranks_->rank() == 0;
+  if (evaluator && (last || (config_.eval_every > 0 && round % config_.eval_every == 0))) {
     PhaseScope phase("evaluate", &r.times.evaluate);
     r.test = evaluator_->evaluate(global_.data());
     r.evaluated = true;

@@ -88,6 +88,22 @@ size_t ReplicaTrainer::workspace_bytes() const {
   return b;
 }
 
+std::vector<std::vector<size_t>> deal_longest_first(const std::vector<StepPlan>& plans, int parts) {
+  ASTRAEA_CHECK(parts >= 1, "{} parts", parts);
+  std::vector<size_t> order(plans.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return plans[a].sample_ids.size() > plans[b].sample_ids.size(); });
+  std::vector<std::vector<size_t>> assigned(parts);
+  std::vector<int64_t> load(parts, 0);
+  for (size_t i : order) {
+    const int part = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    assigned[part].push_back(i);
+    load[part] += static_cast<int64_t>(plans[i].sample_ids.size()) + 64;  // + per-step overhead
+  }
+  return assigned;
+}
+
 TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::vector<float>& coef,
                                  const SamplePool& pool, const float* global, float* acc, uint32_t round) {
   ASTRAEA_CHECK(plans.size() == coef.size(), "{} plans, {} weights", plans.size(), coef.size());
@@ -104,19 +120,9 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
                                        const SamplePool& pool, const float* global, float* acc, uint32_t round) {
   const int64_t P = model_.num_params();
   const int lanes = static_cast<int>(std::min<size_t>(lanes_.size(), std::max<size_t>(plans.size(), 1)));
-  // Longest-first assignment to the least-loaded lane: balanced, and deterministic for a lane
-  // count, so the aggregate is summed in the same order on every run.
-  std::vector<size_t> order(plans.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return plans[a].sample_ids.size() > plans[b].sample_ids.size(); });
-  std::vector<std::vector<size_t>> assigned(lanes);
-  std::vector<int64_t> load(lanes, 0);
-  for (size_t i : order) {
-    const int lane = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    assigned[lane].push_back(i);
-    load[lane] += static_cast<int64_t>(plans[i].sample_ids.size()) + 64;  // + per-step overhead
-  }
+  // Balanced, and deterministic for a lane count, so the aggregate is summed in the same order on
+  // every run.
+  const std::vector<std::vector<size_t>> assigned = deal_longest_first(plans, lanes);
 
   const bool direct_sgd = options_.optimizer.kind == OptimizerKind::kSgd;
   const float lr = options_.optimizer.lr;

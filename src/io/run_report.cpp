@@ -34,9 +34,10 @@ nlohmann::json round_to_json(const RoundResult& r) {
   j["bytes_client_mediator"] = r.bytes_client_mediator;
   j["bytes_mediator_server"] = r.bytes_mediator_server;
   j["seconds"] = r.seconds;
-  j["phase_seconds"] = {{"augment", r.times.augment}, {"sample", r.times.sample},       {"schedule", r.times.schedule},
-                        {"plan", r.times.plan},       {"train", r.times.train},         {"aggregate", r.times.aggregate},
-                        {"evaluate", r.times.evaluate}};
+  j["phase_seconds"] = {{"augment", r.times.augment},     {"sample", r.times.sample},
+                        {"schedule", r.times.schedule},   {"plan", r.times.plan},
+                        {"train", r.times.train},         {"communicate", r.times.communicate},
+                        {"aggregate", r.times.aggregate}, {"evaluate", r.times.evaluate}};
   return j;
 }
 
@@ -65,9 +66,14 @@ RoundResult round_from_json(const nlohmann::json& j) {
   r.bytes_mediator_server = j.at("bytes_mediator_server").get<int64_t>();
   r.seconds = j.at("seconds").get<double>();
   const nlohmann::json& t = j.at("phase_seconds");
-  r.times = PhaseTimes{t.at("augment").get<double>(),  t.at("sample").get<double>(), t.at("schedule").get<double>(),
-                       t.at("plan").get<double>(),     t.at("train").get<double>(),  t.at("aggregate").get<double>(),
-                       t.at("evaluate").get<double>()};
+  r.times.augment = t.at("augment").get<double>();
+  r.times.sample = t.at("sample").get<double>();
+  r.times.schedule = t.at("schedule").get<double>();
+  r.times.plan = t.at("plan").get<double>();
+  r.times.train = t.at("train").get<double>();
+  r.times.communicate = t.value("communicate", 0.0);  // absent before multi-rank runs existed
+  r.times.aggregate = t.at("aggregate").get<double>();
+  r.times.evaluate = t.at("evaluate").get<double>();
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "astraea/data/client_store.hpp"
 #include "astraea/data/dataset.hpp"
 #include "astraea/data/augmentation.hpp"
+#include "astraea/dist/communicator.hpp"
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
@@ -19,7 +20,7 @@ namespace astraea {
 
 struct PhaseTimes {
   double augment = 0;  // once, before training: reported with round 1
-  double sample = 0, schedule = 0, plan = 0, train = 0, aggregate = 0, evaluate = 0;
+  double sample = 0, schedule = 0, plan = 0, train = 0, communicate = 0, aggregate = 0, evaluate = 0;
 };
 
 struct RoundResult {
@@ -45,9 +46,11 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 class FederatedRun {
  public:
   // `train`, `test` and `store` must outlive the run (their memory is used in place on the CPU).
-  // With augmentation configured, clients augment their data once, here.
+  // With augmentation configured, clients augment their data once, here. With a communicator of
+  // several ranks (which must outlive the run), each rank trains its share of every round's
+  // mediators, the aggregate is summed across ranks, and rank 0 alone evaluates.
   FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed, const Dataset& train,
-               const Dataset& test, const ClientStore& store, Backend& backend);
+               const Dataset& test, const ClientStore& store, Backend& backend, Communicator* ranks = nullptr);
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
@@ -73,6 +76,7 @@ class FederatedRun {
   double augment_seconds_ = 0;
   std::unique_ptr<MediatorScheduler> scheduler_;
   Backend& backend_;
+  Communicator* ranks_;  // null: one process
   std::unique_ptr<Model> model_;
   std::unique_ptr<DeviceData> data_;
   DeviceArray<float> global_, acc_;

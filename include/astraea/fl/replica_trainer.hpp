@@ -31,6 +31,12 @@ struct TrainStats {
   int64_t steps = 0;    // optimizer steps, all replicas
 };
 
+// Plans dealt to `parts` workers, longest first to the least loaded (ties: lowest index), each
+// part in dealing order. Deterministic for a part count: the trainer deals its CPU lanes this way
+// and a multi-rank run its ranks, so R ranks of one lane train and sum what one process of R lanes
+// does.
+std::vector<std::vector<size_t>> deal_longest_first(const std::vector<StepPlan>& plans, int parts);
+
 class ReplicaTrainer {
  public:
   ReplicaTrainer(Backend& backend, const Model& model, const TrainerOptions& options);

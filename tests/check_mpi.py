@@ -1,0 +1,60 @@
+"""A run over 2 MPI ranks of one lane each against one process of 2 lanes: the same rounds.jsonl
+numbers and the same model bytes (the ranks are dealt the mediators the lanes would be, and the
+sum of two aggregates does not depend on its order). Evaluation runs on rank 0 alone, with one
+lane, so the test loss may differ in its last bits. FedAvg, and Astraea with augmentation, the
+greedy and Adam.
+
+usage: check_mpi.py MPIEXEC ASTRAEA CONFIG_DIR WORKDIR
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+mpiexec, astraea, configs, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
+shutil.rmtree(work, ignore_errors=True)
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+version = subprocess.run([mpiexec, "--version"], capture_output=True, text=True).stdout
+launcher = [mpiexec, "-n", "2"] + (["--oversubscribe"] if "Open MPI" in version else [])
+
+cases = {
+    "fedavg": ["--config", str(configs / "fedavg-fmnist.toml"), "--set", "train.rounds=4"],
+    "astraea": ["--config", str(configs / "astraea-fmnist.toml"), "--set", "train.rounds=3", "--set",
+                "partition.clients=100", "--set", "train.clients_per_round=20", "--set", "train.eval_every=1"],
+}
+
+
+def run(cmd, out):
+    p = subprocess.run(cmd + ["--out", str(out), "--log-level", "warn"], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+
+
+def rounds(out):
+    lines = (out / "rounds.jsonl").read_text().splitlines()
+    return [json.loads(l) for l in lines]
+
+
+for name, args in cases.items():
+    run([astraea, "run", *args, "--threads", "2"], work / f"{name}-1x2")
+    run([*launcher, astraea, "run", *args, "--threads", "1"], work / f"{name}-2x1")
+    one, two = rounds(work / f"{name}-1x2"), rounds(work / f"{name}-2x1")
+    assert len(one) == len(two) > 0, (len(one), len(two))
+    for a, b in zip(one, two):
+        for key in a:
+            if key in ("seconds", "phase_seconds"):
+                continue
+            if key == "test_loss":
+                assert abs(a[key] - b[key]) <= 1e-9 * abs(a[key]), (name, a["round"], key, a[key], b[key])
+            else:
+                assert a[key] == b[key], (name, a["round"], key, a[key], b[key])
+        assert b["phase_seconds"]["communicate"] > 0, b["phase_seconds"]
+    m1 = (work / f"{name}-1x2" / "model.safetensors").read_bytes()
+    m2 = (work / f"{name}-2x1" / "model.safetensors").read_bytes()
+    assert m1 == m2, f"{name}: the models differ"
+    summary = json.loads((work / f"{name}-2x1" / "summary.json").read_text())
+    assert summary["ranks"] == 2, summary["ranks"]
+    print(f"{name}: 2 ranks x 1 lane == 1 process x 2 lanes over {len(one)} rounds")
+print("mpi ok")

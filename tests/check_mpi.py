@@ -57,4 +57,14 @@ for name, args in cases.items():
     summary = json.loads((work / f"{name}-2x1" / "summary.json").read_text())
     assert summary["ranks"] == 2, summary["ranks"]
     print(f"{name}: 2 ranks x 1 lane == 1 process x 2 lanes over {len(one)} rounds")
+# Traces: one file per rank, each rank its own process id; merged into one.
+trace = work / "traced" / "trace.json"
+run([*launcher, astraea, "run", *cases["fedavg"], "--threads", "1", "--set", "train.rounds=2", "--trace", str(trace)],
+    work / "traced")
+merged = work / "merged.json"
+subprocess.run([sys.executable, str(pathlib.Path(__file__).parent.parent / "scripts" / "merge_traces.py"), str(merged),
+                str(trace), f"{trace}.rank1"], check=True, capture_output=True)
+pids = {e["pid"] for e in json.loads(merged.read_text())["traceEvents"] if e["ph"] == "X"}
+assert pids == {0, 1}, pids
+print("traces: one process per rank")
 print("mpi ok")

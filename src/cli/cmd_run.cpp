@@ -109,7 +109,7 @@ void run(const RunOptions& o) {
   if (!writer && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   if (ranks->size() > 1) spdlog::info("{} ranks (MPI): each trains its share of every round's mediators", ranks->size());
   if (!o.trace.empty()) {
-    Tracer::instance().enable(writer ? o.trace : fmt::format("{}.rank{}", o.trace, ranks->rank()));
+    Tracer::instance().enable(writer ? o.trace : fmt::format("{}.rank{}", o.trace, ranks->rank()), ranks->rank());
   }
   const TrainTest data = load_data(config.data, config.seed);
   const Checkpoint resumed = resume_point(o, config, data.train, writer);

@@ -17,9 +17,10 @@ Tracer& Tracer::instance() {
   return tracer;
 }
 
-void Tracer::enable(const std::string& path) {
+void Tracer::enable(const std::string& path, int rank) {
   std::lock_guard<std::mutex> lock(mutex_);
   enabled_ = true;
+  rank_ = rank;
   path_ = path;
   events_.clear();
   origin_ = std::chrono::steady_clock::now();
@@ -42,13 +43,14 @@ void Tracer::write() const {
   std::vector<int> tracks;
   for (const Event& e : events_) {
     trace.push_back({{"name", e.name}, {"cat", e.category}, {"ph", "X"}, {"ts", e.start_us}, {"dur", e.duration_us},
-                     {"pid", 0}, {"tid", e.track}});
+                     {"pid", rank_}, {"tid", e.track}});
     if (std::find(tracks.begin(), tracks.end(), e.track) == tracks.end()) tracks.push_back(e.track);
   }
-  trace.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "astraea rank 0"}}}});
+  trace.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", rank_}, {"args", {{"name", "astraea rank " + std::to_string(rank_)}}}});
   for (int t : tracks) {
     const std::string label = t == 0 ? "round loop" : "cpu lane " + std::to_string(t - 1);
-    trace.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", t}, {"args", {{"name", label}}}});
+    trace.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", rank_}, {"tid", t}, {"args", {{"name", label}}}});
   }
   std::ofstream out(path_);
   if (!out) ASTRAEA_FAIL("--trace {}: cannot write", path_);

@@ -15,7 +15,9 @@ namespace astraea {
 class Tracer {
  public:
   static Tracer& instance();
-  void enable(const std::string& path);
+  // `rank`: the process id of the events (one process per MPI rank; scripts/merge_traces.py
+  // merges the ranks' files into one trace).
+  void enable(const std::string& path, int rank = 0);
   bool enabled() const { return enabled_; }
   // A complete event on track `track` (0: the round loop, 1 + lane: CPU lanes).
   void record(const std::string& name, const char* category, double start_us, double duration_us, int track);
@@ -32,6 +34,7 @@ class Tracer {
     int track;
   };
   bool enabled_ = false;
+  int rank_ = 0;
   std::string path_;
   std::chrono::steady_clock::time_point origin_ = std::chrono::steady_clock::now();
   mutable std::mutex mutex_;

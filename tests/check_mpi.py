@@ -2,7 +2,7 @@
 numbers and the same model bytes (the ranks are dealt the mediators the lanes would be, and the
 sum of two aggregates does not depend on its order). Evaluation runs on rank 0 alone, with one
 lane, so the test loss may differ in its last bits. FedAvg, and Astraea with augmentation, the
-greedy and Adam.
+greedy and Adam. Also: traces per rank, and compare --seeds with the seeds dealt over the ranks.
 
 usage: check_mpi.py MPIEXEC ASTRAEA CONFIG_DIR WORKDIR
 """
@@ -67,4 +67,14 @@ subprocess.run([sys.executable, str(pathlib.Path(__file__).parent.parent / "scri
 pids = {e["pid"] for e in json.loads(merged.read_text())["traceEvents"] if e["ph"] == "X"}
 assert pids == {0, 1}, pids
 print("traces: one process per rank")
+# compare --seeds over 2 ranks (seeds dealt in turn) writes the table one process writes.
+seeds = ["compare", "--config", str(configs / "astraea-fmnist.toml"), "--seeds", "1,2,3", "--only", "fedavg,astraea",
+         "--set", "train.rounds=2", "--set", "partition.clients=60", "--set", "train.clients_per_round=10",
+         "--set", "train.threads=2"]
+run([astraea, *seeds], work / "seeds-1")
+run([*launcher, astraea, *seeds], work / "seeds-2")
+one, two = (json.loads((work / d / "compare.json").read_text()) for d in ("seeds-1", "seeds-2"))
+assert one["variants"] == two["variants"], "compare --seeds differs across ranks"
+assert (work / "seeds-1" / "compare.md").read_text() == (work / "seeds-2" / "compare.md").read_text()
+print("compare --seeds: 2 ranks == 1 process")
 print("mpi ok")

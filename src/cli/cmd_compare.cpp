@@ -3,7 +3,8 @@
 // the KL greedy matter?). Writes DIR/<variant>/{rounds.jsonl,summary.json,model.safetensors},
 // DIR/compare.json and DIR/compare.md. With --seeds a,b,...: the ablation once per seed (partition
 // and training both follow experiment.seed) under DIR/seed-<s>/, and DIR/compare.{json,md} with
-// each figure's mean and standard deviation over the seeds.
+// each figure's mean and standard deviation over the seeds. Under mpirun the ranks take the seeds
+// in turn (DIR on a file system they share).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -158,6 +159,31 @@ Ablation run_ablation(const CompareOptions& o, const ExperimentConfig& config, c
   return result;
 }
 
+// A finished ablation read back from `dir` (what run_ablation wrote there).
+Ablation load_ablation(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / "compare.json").string();
+  std::ifstream in(path);
+  if (!in) ASTRAEA_FAIL("{}: cannot open (did every rank finish its seeds?)", path);
+  nlohmann::json all;
+  try {
+    all = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    ASTRAEA_FAIL("{}: {}", path, e.what());
+  }
+  Ablation a;
+  a.rare = all.at("rarest_classes").get<std::vector<int>>();
+  for (const Variant& v : variants()) {
+    if (!all["variants"].contains(v.name)) continue;
+    Outcome o{&v, all["variants"][v.name], {}};
+    const std::string rounds = (std::filesystem::path(dir) / v.name / "rounds.jsonl").string();
+    std::ifstream lines(rounds);
+    if (!lines) ASTRAEA_FAIL("{}: cannot open", rounds);
+    for (std::string line; std::getline(lines, line);) o.rounds.push_back(round_from_json(nlohmann::json::parse(line)));
+    a.outcomes.push_back(std::move(o));
+  }
+  return a;
+}
+
 // Mean and sample standard deviation.
 struct Spread {
   double mean = 0, sd = 0;
@@ -233,10 +259,13 @@ void write_over_seeds(const std::vector<Ablation>& runs, const std::vector<uint6
 }
 
 void run(const CompareOptions& o) {
-  if (make_communicator()->size() > 1) {
-    ASTRAEA_FAIL("compare runs in one process (its variants would all write the same DIR): launch it without "
-                 "mpirun, or run each variant with `astraea run` across the ranks");
+  const std::unique_ptr<Communicator> ranks = make_communicator();
+  if (ranks->size() > 1 && o.seeds.empty()) {
+    ASTRAEA_FAIL("compare over {} MPI ranks needs --seeds (the ranks take the seeds in turn); for one seed launch "
+                 "it without mpirun",
+                 ranks->size());
   }
+  if (ranks->rank() != 0 && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   for (const std::string& name : o.only) {
     const auto& v = variants();
     if (std::none_of(v.begin(), v.end(), [&](const Variant& x) { return x.name == name; })) {
@@ -252,15 +281,22 @@ void run(const CompareOptions& o) {
     std::printf("%s", markdown(a.outcomes, a.rare, config).c_str());
     return;
   }
-  std::vector<Ablation> runs;
-  ExperimentConfig config;
-  for (uint64_t seed : o.seeds) {
+  // Seeds are dealt round robin over the ranks of an MPI launch (one process: all of them); rank 0
+  // then reads every seed's results back and writes the table over seeds.
+  const auto seed_dir = [&](uint64_t seed) { return (std::filesystem::path(o.out) / fmt::format("seed-{}", seed)).string(); };
+  const auto seed_config = [&](uint64_t seed) {
     std::vector<std::string> with_seed = overrides;
     with_seed.push_back("experiment.seed=" + std::to_string(seed));
-    config = load_config(o.config, with_seed);
-    runs.push_back(run_ablation(o, config, (std::filesystem::path(o.out) / fmt::format("seed-{}", seed)).string()));
+    return load_config(o.config, with_seed);
+  };
+  for (size_t i = size_t(ranks->rank()); i < o.seeds.size(); i += size_t(ranks->size())) {
+    run_ablation(o, seed_config(o.seeds[i]), seed_dir(o.seeds[i]));
   }
-  write_over_seeds(runs, o.seeds, config, o.out);
+  ranks->any(false);  // every rank has written its seeds
+  if (ranks->rank() != 0) return;
+  std::vector<Ablation> runs;
+  for (uint64_t seed : o.seeds) runs.push_back(load_ablation(seed_dir(seed)));
+  write_over_seeds(runs, o.seeds, seed_config(o.seeds.back()), o.out);
 }
 
 }  // namespace

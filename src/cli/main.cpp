@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "astraea/core/error.hpp"
+#include "astraea/dist/communicator.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -35,9 +36,11 @@ int main(int argc, char** argv) {
     return e.exit_code;
   } catch (const astraea::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    astraea::abort_ranks(2);
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    astraea::abort_ranks(1);
     return 1;
   }
   return 0;

@@ -20,6 +20,7 @@ std::unique_ptr<Communicator> make_local_communicator() { return std::make_uniqu
 
 #ifndef ASTRAEA_HAVE_MPI
 std::unique_ptr<Communicator> make_communicator() { return make_local_communicator(); }
+void abort_ranks(int) {}
 #endif
 
 }  // namespace astraea

@@ -88,6 +88,15 @@ bool launched_by_mpi() {
 
 }  // namespace
 
+void abort_ranks(int code) {
+  int initialized = 0, finalized = 0, size = 1;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 std::unique_ptr<Communicator> make_communicator() {
   if (!launched_by_mpi()) return make_local_communicator();
   return std::make_unique<MpiCommunicator>();

@@ -32,6 +32,10 @@ class Communicator {
 // here and finalised at exit.
 std::unique_ptr<Communicator> make_communicator();
 
+// After an error on one rank: ends every rank of an MPI run with `code` (the others may be waiting
+// in a collective and would never return). Does nothing in one process.
+void abort_ranks(int code);
+
 // The single-process communicator (for tests and library users).
 std::unique_ptr<Communicator> make_local_communicator();
 

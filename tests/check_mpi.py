@@ -67,6 +67,27 @@ subprocess.run([sys.executable, str(pathlib.Path(__file__).parent.parent / "scri
 pids = {e["pid"] for e in json.loads(merged.read_text())["traceEvents"] if e["ph"] == "X"}
 assert pids == {0, 1}, pids
 print("traces: one process per rank")
+# Ctrl-C on the launcher: the ranks agree to stop after the same round, rank 0 checkpoints, and
+# the run resumed over the ranks ends with the uninterrupted single process's model.
+import signal  # noqa: E402
+
+long = ["--config", str(configs / "fedavg-fmnist.toml"), "--set", "train.rounds=100", "--set", "train.checkpoint_every=0"]
+run([astraea, "run", *long, "--threads", "2"], work / "whole")
+cut = work / "cut"
+p = subprocess.Popen([*launcher, astraea, "run", *long, "--threads", "1", "--out", str(cut)], stderr=subprocess.PIPE,
+                     text=True, env=env)
+for line in p.stderr:
+    if "round    1/100" in line:
+        p.send_signal(signal.SIGINT)
+        break
+rest = p.stderr.read()
+assert p.wait() != 0, "the launcher finished all rounds: the signal came too late"
+done = len((cut / "rounds.jsonl").read_text().splitlines())
+assert 1 <= done < 100 and (cut / "checkpoint.safetensors").exists(), (done, rest[-500:])
+run([*launcher, astraea, "run", *long, "--threads", "1", "--resume"], cut)
+assert (cut / "model.safetensors").read_bytes() == (work / "whole" / "model.safetensors").read_bytes()
+print(f"interrupted over 2 ranks after round {done}, resumed to the single process's model")
+
 # compare --seeds over 2 ranks (seeds dealt in turn) writes the table one process writes.
 seeds = ["compare", "--config", str(configs / "astraea-fmnist.toml"), "--seeds", "1,2,3", "--only", "fedavg,astraea",
          "--set", "train.rounds=2", "--set", "partition.clients=60", "--set", "train.clients_per_round=10",

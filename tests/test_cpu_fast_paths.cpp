@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "astraea/backend/backend.hpp"
+#include "astraea/nn/functors/activation.hpp"
 #include "astraea/nn/functors/data.hpp"
 #include "astraea/nn/functors/spatial.hpp"
 #include "astraea/nn/functors/update.hpp"
@@ -96,6 +97,26 @@ TEST(WeightedDeltaSum, BlockedPathEqualsPerElementCalls) {
       const WeightedDeltaSum each{acc2.data(), w.data(), global.data(), coef.data(), R, P};
       for (int64_t j = 0; j < P; ++j) each(0, j);
       ASSERT_EQ(acc, acc2) << R << " replicas, " << P << " params";
+    }
+  }
+}
+
+TEST(BiasGrad, RowPathEqualsPerElementCalls) {
+  const auto be = make_backend("cpu", 1);
+  std::mt19937 rng(10);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const int64_t features : {3, 1024, 1500}) {
+    for (const float beta : {0.0f, 1.0f}) {
+      const int64_t R = 3, batch = 7, stride = features + 5, offset = 2;
+      std::vector<float> dy(R * batch * features), target(R * stride);
+      for (auto& v : dy) v = u(rng);
+      for (auto& v : target) v = u(rng);
+      auto target2 = target;
+      be->launch(BiasGrad{dy.data(), target.data(), stride, offset, batch, features, -0.1f, beta}, R, features);
+      const BiasGrad each{dy.data(), target2.data(), stride, offset, batch, features, -0.1f, beta};
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t j = 0; j < features; ++j) each(r, j);
+      ASSERT_EQ(target, target2) << features << " features, beta " << beta;
     }
   }
 }

@@ -96,6 +96,10 @@ class CpuBackend final : public Backend {
       for (int64_t j = 0; j < n; ++j) acc[j] += s[j];
     }
   }
+  static void run(const BiasGrad& f, int64_t rows, int64_t cols) {
+    ASTRAEA_CHECK(cols == f.features, "BiasGrad over {} of {} features", cols, f.features);
+    for (int64_t r = 0; r < rows; ++r) f.row(r);
+  }
   static void run(const GatherImages& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == int64_t(f.pool.height) * f.pool.width, "GatherImages over {} x {}", rows, cols);
     for (int64_t s = 0; s < rows; ++s) f.sample(s);

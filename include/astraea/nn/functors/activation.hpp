@@ -43,6 +43,23 @@ struct BiasGrad {
     float& t = target[r * target_stride + bias_offset + j];
     t = (beta == 0.0f ? 0.0f : beta * t) + alpha * sum;
   }
+  // The CPU backend's path: replica r's sums over the batch row by row (unit stride, vectorised),
+  // each still summed from zero in batch order (the same values).
+  void row(int64_t r) const {
+    constexpr int64_t kBlock = 1024;
+    float sums[kBlock];
+    for (int64_t j0 = 0; j0 < features; j0 += kBlock) {
+      const int64_t n = features - j0 < kBlock ? features - j0 : kBlock;
+      float* __restrict s = sums;
+      for (int64_t j = 0; j < n; ++j) s[j] = 0.0f;
+      for (int64_t b = 0; b < batch; ++b) {
+        const float* __restrict d = dy + (r * batch + b) * features + j0;
+        for (int64_t j = 0; j < n; ++j) s[j] += d[j];
+      }
+      float* __restrict t = target + r * target_stride + bias_offset + j0;
+      for (int64_t j = 0; j < n; ++j) t[j] = (beta == 0.0f ? 0.0f : beta * t[j]) + alpha * s[j];
+    }
+  }
 };
 
 // (0, i): y = max(x, 0).

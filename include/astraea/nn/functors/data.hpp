@@ -48,6 +48,10 @@ struct GatherImages {
       return;
     }
     const uint8_t* __restrict img = pool.image(id);
+    if (channels == 1) {  // the common case, unit stride both sides
+      for (int64_t hw = 0; hw < plane; ++hw) o[hw] = static_cast<float>(img[hw]) * (1.0f / 255.0f);
+      return;
+    }
     for (int c = 0; c < channels; ++c)
       for (int64_t hw = 0; hw < plane; ++hw) o[hw * channels + c] = static_cast<float>(img[c * plane + hw]) * (1.0f / 255.0f);
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs what a lent GPU machine needs to run the GPU tests and benchmarks: that machine has the
 # CUDA toolkit but none of the Debian libraries and no network. Builds into build-device/ (CUDA on,
-# Hopper sm_90, no -march=native: that machine's CPU is another), then gathers the executables and
-# the non-system shared libraries they load into device-dist/ (ignored by git, about 55 MB):
+# no MPI, Hopper sm_90, no -march=native: that machine's CPU is another), then gathers the
+# executables and the non-system shared libraries they load into device-dist/ (ignored by git,
+# about 47 MB):
 #
 #   scripts/device_pack.sh           # here
 #   bench/gpu_suite.sh               # there, with device-dist carried (see the script)
@@ -14,7 +15,7 @@ if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-cmake -S . -B build-device "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DASTRAEA_CUDA=ON -DASTRAEA_NATIVE=OFF \
+cmake -S . -B build-device "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DASTRAEA_CUDA=ON -DASTRAEA_NATIVE=OFF -DASTRAEA_MPI=OFF \
   -DCMAKE_CUDA_ARCHITECTURES="${ASTRAEA_DEVICE_ARCH:-90}"
 cmake --build build-device -j "$(nproc)"
 

@@ -9,15 +9,9 @@
 #   bench/gpu_suite.sh               # there, with device-dist carried (see the script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
-  export PATH=/usr/local/cuda/bin:$PATH
-fi
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-cmake -S . -B build-device "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DASTRAEA_CUDA=ON -DASTRAEA_NATIVE=OFF -DASTRAEA_MPI=OFF \
-  -DCMAKE_CUDA_ARCHITECTURES="${ASTRAEA_DEVICE_ARCH:-90}"
-cmake --build build-device -j "$(nproc)"
+ASTRAEA_BUILD_DIR=build-device ASTRAEA_CUDA=ON \
+  ASTRAEA_CMAKE_ARGS="-DASTRAEA_NATIVE=OFF -DASTRAEA_MPI=OFF -DCMAKE_CUDA_ARCHITECTURES=${ASTRAEA_DEVICE_ARCH:-90}" \
+  bash scripts/build.sh
 
 rm -rf device-dist
 mkdir -p device-dist/bin device-dist/lib

@@ -164,9 +164,10 @@ void run(const RunOptions& o) {
   const bool interrupted = stop && round < config.train.rounds;
   if (writer) {
     PhaseScope io("io", &io_seconds);
+    Checkpoint last{round, config_json, fl.global_params()};
+    report->write_model(fl.model(), last.params);
     // After the last round, or the one a signal let finish.
-    if (round > checkpointed) write_checkpoint(o.out, fl.model(), Checkpoint{round, config_json, fl.global_params()});
-    report->write_model(fl.model(), fl.global_params());
+    if (round > checkpointed) write_checkpoint(o.out, fl.model(), last);
     report->write_summary(fl.model(), backend->name(), extra);
     spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
   }

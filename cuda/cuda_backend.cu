@@ -1,5 +1,5 @@
 // The CUDA backend: device memory, cuBLAS strided-batched GEMM on one stream, and the shared
-// functors (nn/functors/*.hpp) as grid-stride kernels. Host-only code (logging, formatting) stays
+// functors (kernels/op_list.hpp) as grid-stride kernels. Host-only code (logging, formatting) stays
 // in .cpp files.
 #include <algorithm>
 #include <memory>
@@ -102,7 +102,7 @@ class CudaBackend final : public Backend {
 
 #define ASTRAEA_CUDA_LAUNCH(F) \
   void launch(const F& f, int64_t rows, int64_t cols) override { run(f, rows, cols); }
-  ASTRAEA_FUNCTORS(ASTRAEA_CUDA_LAUNCH)
+  ASTRAEA_OPS(ASTRAEA_CUDA_LAUNCH)
 #undef ASTRAEA_CUDA_LAUNCH
 
  private:

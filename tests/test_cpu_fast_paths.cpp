@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "astraea/backend/backend.hpp"
-#include "astraea/nn/functors/activation.hpp"
-#include "astraea/nn/functors/data.hpp"
-#include "astraea/nn/functors/spatial.hpp"
-#include "astraea/nn/functors/update.hpp"
+#include "astraea/kernels/activation.hpp"
+#include "astraea/kernels/gather.hpp"
+#include "astraea/kernels/spatial.hpp"
+#include "astraea/kernels/update.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {

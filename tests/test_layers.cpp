@@ -14,7 +14,7 @@
 
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/rng.hpp"
-#include "astraea/nn/functors/activation.hpp"
+#include "astraea/kernels/activation.hpp"
 #include "astraea/nn/layer.hpp"
 #include "reference_layers.hpp"
 #include "test_helpers.hpp"

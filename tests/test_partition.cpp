@@ -7,7 +7,7 @@
 
 #include "astraea/data/class_profile.hpp"
 #include "astraea/data/partition.hpp"
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {

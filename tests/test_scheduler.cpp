@@ -8,7 +8,7 @@
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/data/partition.hpp"
-#include "astraea/fl/functors/kld_scores.hpp"
+#include "astraea/kernels/kld_scores.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "test_helpers.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "micro_common.hpp"
 
 namespace {

@@ -16,7 +16,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "micro_common.hpp"
 

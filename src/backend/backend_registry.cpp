@@ -1,7 +1,8 @@
 // Backend selection by name; the CUDA backend exists only in builds with ASTRAEA_HAVE_CUDA.
+#include "astraea/backend/backend_registry.hpp"
+
 #include <spdlog/spdlog.h>
 
-#include "astraea/backend/backend.hpp"
 #include "astraea/backend/device_info.hpp"
 #include "astraea/core/error.hpp"
 #include "cpu_backend.hpp"
@@ -12,26 +13,38 @@ namespace astraea {
 std::unique_ptr<Backend> make_cuda_backend(int device);  // cuda/cuda_backend.cu
 #endif
 
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
-  if (name == "cpu") return make_cpu_backend(threads);
-  if (name != "cuda" && name != "auto") {
-    ASTRAEA_FAIL("--backend {}: unknown backend (expected auto, cpu or cuda)", name);
-  }
-  const bool have_device = !cuda_devices().empty();
-  if (name == "auto") {
-    if (!have_device) {
-      spdlog::info("backend auto: cpu ({})", cuda_status());
-      return make_cpu_backend(threads);
-    }
-  } else if (!have_device) {
-    ASTRAEA_FAIL("--backend cuda: {}; use --backend cpu or auto", cuda_status());
-  }
+namespace {
+
+std::unique_ptr<Backend> make_cuda(int) {
+  if (cuda_devices().empty()) ASTRAEA_FAIL("--backend cuda: {}; use --backend cpu or auto", cuda_status());
 #if ASTRAEA_HAVE_CUDA
   spdlog::info("backend: cuda ({})", cuda_status());
   return make_cuda_backend(0);
 #else
   ASTRAEA_FAIL("--backend cuda: this build has no CUDA backend");
 #endif
+}
+
+std::unique_ptr<Backend> make_auto(int threads) {
+  if (cuda_devices().empty()) {
+    spdlog::info("backend auto: cpu ({})", cuda_status());
+    return make_cpu_backend(threads);
+  }
+  return make_cuda(threads);
+}
+
+}  // namespace
+
+const Registry<BackendFactory>& backend_registry() {
+  static const Registry<BackendFactory> r(
+      "backend", {{"auto", "CUDA when a device exists, else the CPU", make_auto},
+                  {"cpu", "OpenBLAS + OpenMP lanes (always built; the reference)", make_cpu_backend},
+                  {"cuda", "cuBLAS + kernels on GPU 0 (CUDA builds)", make_cuda}});
+  return r;
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
+  return backend_registry().at(name, "--backend").make(threads);
 }
 
 }  // namespace astraea

@@ -54,7 +54,7 @@ class CpuBackend final : public Backend {
 
 #define ASTRAEA_CPU_LAUNCH(F) \
   void launch(const F& f, int64_t rows, int64_t cols) override { run(f, rows, cols); }
-  ASTRAEA_FUNCTORS(ASTRAEA_CPU_LAUNCH)
+  ASTRAEA_OPS(ASTRAEA_CPU_LAUNCH)
 #undef ASTRAEA_CPU_LAUNCH
 
  private:

@@ -16,10 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "astraea/backend/backend.hpp"
+#include "astraea/backend/backend_registry.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/data/partition.hpp"
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
@@ -308,7 +308,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--config", opts->config, "experiment TOML file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", opts->out, "output directory")->required();
   cmd->add_option("--set", opts->overrides, "override a config key: section.key=value (repeatable)");
-  cmd->add_option("--backend", opts->backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--backend", opts->backend, "auto, cpu or cuda")->check(CLI::IsMember(backend_registry().names()));
   cmd->add_option("--only", opts->only, "run only these variants (fedavg, augmentation, rescheduling, astraea, "
                                         "random_mediators; comma-separated or repeated)")
       ->delimiter(',');

@@ -2,7 +2,7 @@
 // DIR/model.safetensors, and a progress line per round on stderr. Checkpoints every
 // train.checkpoint_every rounds, after the last and on SIGINT/SIGTERM (after the round in flight;
 // a second signal ends the process at once); --resume continues from DIR's checkpoint. Under an
-// MPI launcher the run spans the ranks (dist/communicator.hpp); rank 0 writes DIR.
+// MPI launcher the run spans the ranks (ranks/communicator.hpp); rank 0 writes DIR.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -14,11 +14,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "astraea/backend/backend.hpp"
+#include "astraea/backend/backend_registry.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/core/trace.hpp"
 #include "astraea/data/partition.hpp"
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/io/checkpoint.hpp"
 #include "astraea/io/config.hpp"
@@ -192,7 +192,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--out", opts->out, "output directory")->required();
   cmd->add_option("--set", opts->overrides, "override a config key: section.key=value (repeatable)");
   cmd->add_option("--backend", opts->backend, "auto, cpu or cuda (overrides train.backend)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+      ->check(CLI::IsMember(backend_registry().names()));
   cmd->add_option("--threads", opts->threads, "CPU threads (overrides train.threads; 0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--trace", opts->trace, "write a Chrome trace of every phase (and every replica on each CPU lane)");

@@ -8,7 +8,7 @@
 
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/synthetic_population.hpp"
 #include "commands.hpp"
@@ -46,14 +46,16 @@ void run(const ScheduleOptions& o) {
   std::iota(ids.begin(), ids.end(), 0);
   std::unique_ptr<Backend> backend;
   if (o.algorithm == "batched") backend = make_backend(o.backend, o.threads);
+  SchedulerOptions options;
+  options.gamma = o.gamma;
+  options.seed = p.seed;
+  options.backend = backend.get();
+  const std::unique_ptr<MediatorScheduler> scheduler = make_scheduler(o.algorithm, options);
   MediatorGroups groups;
   double best = 1e30;
   for (int r = 0; r < o.repeat; ++r) {
     const auto t = std::chrono::steady_clock::now();
-    groups = o.algorithm == "reference" ? greedy_mediators_reference(h.data(), p.classes, ids, o.gamma)
-             : o.algorithm == "deficit"   ? deficit_mediators(h.data(), p.classes, ids, o.gamma)
-             : o.algorithm == "batched"   ? greedy_mediators_batched(*backend, h.data(), p.classes, ids, o.gamma)
-                                          : greedy_mediators(h.data(), p.classes, ids, o.gamma);
+    groups = scheduler->schedule_rows(h.data(), p.classes, ids, 1);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }
   double client_kl = 0;
@@ -81,9 +83,10 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--size-sigma", o->population.size_sigma, "lognormal sigma of client sizes")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o->population.seed, "seed");
   cmd->add_option("--repeat", o->repeat, "time the best of this many runs")->check(CLI::PositiveNumber);
-  cmd->add_option("--algorithm", o->algorithm,
-                  "greedy (exact, pruned), reference (exact, naive), batched (exact, naive, through --backend) or deficit (approximate, O(c N))")
-      ->check(CLI::IsMember({"greedy", "reference", "deficit", "batched"}));
+  std::string algorithms;
+  for (const auto& e : scheduler_registry().entries()) algorithms += "\n  " + e.name + ": " + e.help;
+  cmd->add_option("--algorithm", o->algorithm, "a registered scheduler (astraea.scheduler):" + algorithms)
+      ->check(CLI::IsMember(scheduler_registry().names()));
   cmd->add_option("--backend", o->backend, "backend for --algorithm batched: cpu or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--threads", o->threads, "CPU backend threads (0: all)")->check(CLI::NonNegativeNumber);

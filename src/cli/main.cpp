@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "astraea/core/error.hpp"
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {

@@ -12,20 +12,32 @@
 
 namespace astraea {
 
-std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig& config) {
+namespace {
+
+std::vector<double> no_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig&) {
+  return std::vector<double>(sizes.size(), 1.0);
+}
+
+// ICCD Alg. 2: classes below the mean grow by (mean / C_y)^alpha; nothing is downsampled.
+std::vector<double> power_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig& config) {
   const size_t n = sizes.size();
   std::vector<double> ratio(n, 1.0);
-  if (config.method == "none" || n == 0) return ratio;
+  if (n == 0) return ratio;
   const double mean = std::accumulate(sizes.begin(), sizes.end(), 0.0) / n;
-  if (config.method == "power") {
-    // ICCD Alg. 2: classes below the mean grow by (mean / C_y)^alpha; nothing is downsampled.
-    for (size_t y = 0; y < n; ++y) {
-      if (sizes[y] > 0 && sizes[y] < mean) ratio[y] = std::pow(mean / sizes[y], config.alpha);
-    }
-    return ratio;
+  for (size_t y = 0; y < n; ++y) {
+    if (sizes[y] > 0 && sizes[y] < mean) ratio[y] = std::pow(mean / sizes[y], config.alpha);
   }
-  ASTRAEA_REQUIRE(config.method == "zscore", "astraea.augmentation = \"{}\": expected none, zscore or power",
-                  config.method);
+  return ratio;
+}
+
+// TPDS Alg. 2, in the reading its text gives (the printed formula contradicts it; README):
+// augment a rare class up to mu - sigma sqrt(z tau_a), downsample a dominant one to
+// mu + sigma sqrt(z tau_d). Both targets meet C_y at the thresholds.
+std::vector<double> zscore_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig& config) {
+  const size_t n = sizes.size();
+  std::vector<double> ratio(n, 1.0);
+  if (n == 0) return ratio;
+  const double mean = std::accumulate(sizes.begin(), sizes.end(), 0.0) / n;
   double ss = 0;
   for (int64_t c : sizes) ss += (c - mean) * (c - mean);
   const double sigma = std::sqrt(ss / (config.sample_sigma ? std::max<size_t>(n - 1, 1) : n));
@@ -34,13 +46,25 @@ std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const
   for (size_t y = 0; y < n; ++y) {
     if (sizes[y] == 0) continue;
     const double z = (sizes[y] - mean) / sigma;
-    // TPDS Alg. 2, in the reading its text gives (the printed formula contradicts it; README):
-    // augment a rare class up to mu - sigma sqrt(z tau_a), downsample a dominant one to
-    // mu + sigma sqrt(z tau_d). Both targets meet C_y at the thresholds.
     if (z < tau_a) ratio[y] = (mean - sigma * std::sqrt(z * tau_a)) / sizes[y];
     if (z > tau_d) ratio[y] = (sigma * std::sqrt(z * tau_d) + mean) / sizes[y];
   }
   return ratio;
+}
+
+}  // namespace
+
+const Registry<AugmentationRule>& augmentation_registry() {
+  static const Registry<AugmentationRule> r(
+      "augmentation",
+      {{"none", "no augmentation or downsampling", no_ratios},
+       {"zscore", "TPDS Alg. 2: augment below tau_a = -1/tau_d, downsample above tau_d", zscore_ratios},
+       {"power", "ICCD Alg. 2: classes below the mean grow by (mean / C_y)^alpha", power_ratios}});
+  return r;
+}
+
+std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig& config) {
+  return augmentation_registry().at(config.method, "astraea.augmentation").make(sizes, config);
 }
 
 AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,

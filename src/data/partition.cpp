@@ -7,10 +7,11 @@
 #include <random>
 
 #include "astraea/core/error.hpp"
+#include "astraea/core/registry.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/core/spec_string.hpp"
 #include "astraea/data/class_profile.hpp"
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
 
 namespace astraea {
 namespace {
@@ -162,6 +163,66 @@ std::vector<std::vector<int32_t>> split_shards(const PartitionSpec& spec, int64_
   return clients;
 }
 
+// The split methods (partition.method = "name" or "name:param").
+struct SplitInput {
+  const PartitionSpec& spec;
+  double param;  // the method's parameter (0 when it takes none)
+  const Pool& pool;
+  int64_t total;
+  HostEngine& engine;
+  std::vector<int32_t> shuffled() const {
+    std::vector<int32_t> all;
+    for (const auto& ids : pool) all.insert(all.end(), ids.begin(), ids.end());
+    std::shuffle(all.begin(), all.end(), engine);
+    return all;
+  }
+};
+
+struct PartitionMethod {
+  enum Param { kNone, kPositive, kWholePositive } param;
+  std::vector<std::vector<int32_t>> (*split)(const SplitInput&);
+};
+
+const Registry<PartitionMethod>& partition_methods() {
+  static const Registry<PartitionMethod> r(
+      "partition method",
+      {{"astraea", "the papers' protocol: sizes from partition.sizes, label mixes from partition.local",
+        {PartitionMethod::kNone,
+         [](const SplitInput& in) {
+           const std::vector<int64_t> sizes = client_sizes(in.spec, in.total, in.engine);
+           return in.spec.local == "random" ? split_astraea_random(in.spec, in.pool, sizes, in.engine)
+                                            : split_by_sizes(in.shuffled(), sizes);
+         }}},
+       {"dirichlet", "dirichlet:beta, each class's samples dealt in Dirichlet(beta) proportions",
+        {PartitionMethod::kPositive,
+         [](const SplitInput& in) { return split_dirichlet(in.spec, in.param, in.pool, in.engine); }}},
+       {"shards", "shards:k, McMahan's split: k label-sorted shards per client",
+        {PartitionMethod::kWholePositive,
+         [](const SplitInput& in) { return split_shards(in.spec, static_cast<int64_t>(in.param), in.pool, in.engine); }}},
+       {"iid", "a random split with client sizes from partition.sizes",
+        {PartitionMethod::kNone,
+         [](const SplitInput& in) { return split_by_sizes(in.shuffled(), client_sizes(in.spec, in.total, in.engine)); }}}});
+  return r;
+}
+
+// The method and its checked parameter; throws naming partition.method.
+std::pair<const PartitionMethod*, double> parse_method(const PartitionSpec& spec) {
+  const NamedSpec method = parse_named_spec(spec.method, "partition.method");
+  const auto* entry = partition_methods().find(method.name);
+  ASTRAEA_REQUIRE(entry, "partition.method = \"{}\": unknown method '{}' (expected astraea, dirichlet:beta, shards:k or iid)",
+                  spec.method, method.name);
+  const PartitionMethod& m = entry->make;
+  if (m.param == PartitionMethod::kNone) {
+    ASTRAEA_REQUIRE(!method.value, "partition.method = \"{}\": '{}' takes no parameter", spec.method, method.name);
+    return {&m, 0.0};
+  }
+  const double v = require_param(method, "partition.method", 0.0);
+  if (m.param == PartitionMethod::kWholePositive) {
+    ASTRAEA_REQUIRE(v == std::floor(v), "partition.method = \"{}\": the shard count must be a whole number", spec.method);
+  }
+  return {&m, v};
+}
+
 }  // namespace
 
 void check_partition_spec(const PartitionSpec& spec) {
@@ -180,18 +241,7 @@ void check_partition_spec(const PartitionSpec& spec) {
     ASTRAEA_REQUIRE(sizes.name == "even" && !sizes.value,
                     "partition.sizes = \"{}\": unknown size model (expected even or lognormal:sigma)", spec.sizes);
   }
-  const NamedSpec method = parse_named_spec(spec.method, "partition.method");
-  if (method.name == "astraea" || method.name == "iid") {
-    ASTRAEA_REQUIRE(!method.value, "partition.method = \"{}\": '{}' takes no parameter", spec.method, method.name);
-  } else if (method.name == "dirichlet") {
-    require_param(method, "partition.method", 0.0);
-  } else if (method.name == "shards") {
-    const double k = require_param(method, "partition.method", 0.0);
-    ASTRAEA_REQUIRE(k == std::floor(k), "partition.method = \"{}\": the shard count must be a whole number", spec.method);
-  } else {
-    ASTRAEA_FAIL("partition.method = \"{}\": unknown method '{}' (expected astraea, dirichlet:beta, shards:k or iid)",
-                 spec.method, method.name);
-  }
+  parse_method(spec);
 }
 
 std::vector<int64_t> global_class_counts(const PartitionSpec& spec, const std::vector<int64_t>& available) {
@@ -238,35 +288,11 @@ ClientStore make_partition(const PartitionSpec& spec, const std::vector<int32_t>
     std::shuffle(pool[y].begin(), pool[y].end(), engine);
     pool[y].resize(counts[y]);
   }
-  auto shuffled_pool = [&] {
-    std::vector<int32_t> all;
-    for (const auto& ids : pool) all.insert(all.end(), ids.begin(), ids.end());
-    std::shuffle(all.begin(), all.end(), engine);
-    return all;
-  };
-
-  const NamedSpec method = parse_named_spec(spec.method, "partition.method");
-  std::vector<std::vector<int32_t>> clients;
-  if (method.name == "astraea") {
-    ASTRAEA_REQUIRE(!method.value, "partition.method = \"{}\": 'astraea' takes no parameter", spec.method);
-    const std::vector<int64_t> sizes = client_sizes(spec, total, engine);
-    clients = spec.local == "random" ? split_astraea_random(spec, pool, sizes, engine)
-                                     : split_by_sizes(shuffled_pool(), sizes);
-  } else if (method.name == "iid") {
-    clients = split_by_sizes(shuffled_pool(), client_sizes(spec, total, engine));
-  } else if (method.name == "dirichlet") {
-    clients = split_dirichlet(spec, require_param(method, "partition.method", 0.0), pool, engine);
-  } else if (method.name == "shards") {
-    const double k = require_param(method, "partition.method", 0.0);
-    ASTRAEA_REQUIRE(k == std::floor(k), "partition.method = \"{}\": the shard count must be a whole number", spec.method);
-    clients = split_shards(spec, static_cast<int64_t>(k), pool, engine);
-  } else {
-    ASTRAEA_FAIL("partition.method = \"{}\": unknown method '{}' (expected astraea, dirichlet:beta, shards:k or iid)",
-                 spec.method, method.name);
-  }
+  const auto [method, param] = parse_method(spec);
+  const std::vector<std::vector<int32_t>> clients = method->split(SplitInput{spec, param, pool, total, engine});
 
   ClientStore store(classes);
-  for (auto& ids : clients) {
+  for (std::vector<int32_t> ids : clients) {
     std::sort(ids.begin(), ids.end());  // a client's sample order is its own business; keep it canonical
     store.add_client(ids.data(), static_cast<int64_t>(ids.size()), labels);
   }
@@ -300,5 +326,11 @@ PartitionStats partition_stats(const ClientStore& store) {
   }
   return s;
 }
+
+}  // namespace astraea
+
+namespace astraea {
+
+std::vector<std::string> partition_method_names() { return partition_methods().names(); }
 
 }  // namespace astraea

@@ -8,7 +8,8 @@
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/core/trace.hpp"
-#include "astraea/fl/kl_to_uniform.hpp"
+#include "astraea/kernels/kl_score.hpp"
+#include "astraea/nn/optimizers.hpp"
 
 namespace astraea {
 // The training pool and test set where the backend reads them: in place on the CPU, uploaded once
@@ -48,20 +49,7 @@ struct FederatedRun::DeviceData {
 };
 
 OptimizerParams optimizer_params(const TrainConfig& c) {
-  OptimizerParams p;
-  p.lr = static_cast<float>(c.lr);
-  p.momentum = static_cast<float>(c.momentum);
-  p.beta1 = static_cast<float>(c.beta1);
-  p.beta2 = static_cast<float>(c.beta2);
-  p.eps = static_cast<float>(c.eps);
-  if (c.optimizer == "adam") {
-    p.kind = OptimizerKind::kAdam;
-  } else if (c.optimizer == "sgd") {
-    p.kind = c.momentum > 0 ? OptimizerKind::kMomentum : OptimizerKind::kSgd;
-  } else {
-    ASTRAEA_FAIL("train.optimizer = \"{}\": expected sgd or adam", c.optimizer);
-  }
-  return p;
+  return make_optimizer(c.optimizer, OptimizerSettings{c.lr, c.momentum, c.beta1, c.beta2, c.eps});
 }
 
 std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed, uint32_t round) {

@@ -5,11 +5,23 @@
 #include <sstream>
 
 #include "astraea/core/error.hpp"
+#include "astraea/backend/backend_registry.hpp"
+#include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/nn/model.hpp"
+#include "astraea/nn/optimizers.hpp"
 #include "config_reader.hpp"
 
 namespace astraea {
 namespace {
+
+// `value` must be one of a registry's names; the error lists them.
+void require_name(const ConfigReader& r, const std::string& section, const char* key, const std::string& value,
+                  const std::vector<std::string>& names) {
+  if (std::find(names.begin(), names.end(), value) != names.end()) return;
+  std::string known;
+  for (size_t i = 0; i < names.size(); ++i) known += (i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ")) + names[i];
+  r.fail(section, key, fmt::format("\"{}\" is not one of {}", value, known));
+}
 
 void read_experiment(ConfigReader& r, ExperimentConfig& c) {
   r.read("experiment", "name", c.name);
@@ -95,18 +107,9 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   if (t.target_accuracy < 0 || t.target_accuracy > 1) {
     r.fail(s, "target_accuracy", fmt::format("must be a fraction in [0, 1], got {}", t.target_accuracy));
   }
-  const auto models = model_names();
-  if (std::find(models.begin(), models.end(), t.model) == models.end()) {
-    std::string known;
-    for (const auto& m : models) known += (known.empty() ? "" : ", ") + m;
-    r.fail(s, "model", fmt::format("\"{}\" is not a model (expected {})", t.model, known));
-  }
-  if (t.optimizer != "sgd" && t.optimizer != "adam") {
-    r.fail(s, "optimizer", fmt::format("\"{}\" is not an optimizer (expected sgd or adam)", t.optimizer));
-  }
-  if (t.backend != "auto" && t.backend != "cpu" && t.backend != "cuda") {
-    r.fail(s, "backend", fmt::format("\"{}\" is not a backend (expected auto, cpu or cuda)", t.backend));
-  }
+  require_name(r, s, "model", t.model, model_names());
+  require_name(r, s, "optimizer", t.optimizer, optimizer_registry().names());
+  require_name(r, s, "backend", t.backend, backend_registry().names());
 }
 
 void read_astraea(ConfigReader& r, AstraeaConfig& a) {
@@ -125,9 +128,7 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "mediator_size", a.mediator_size);
   r.read(s, "device_scheduler_from", a.device_scheduler_from);
   r.read(s, "mediator_epochs", a.mediator_epochs);
-  if (g.method != "none" && g.method != "zscore" && g.method != "power") {
-    r.fail(s, "augmentation", fmt::format("\"{}\" is not an augmentation (expected none, zscore or power)", g.method));
-  }
+  require_name(r, s, "augmentation", g.method, augmentation_registry().names());
   if (!(g.tau_d > 0)) r.fail(s, "tau_d", fmt::format("must be > 0, got {}", g.tau_d));
   if (!(g.alpha > 0)) r.fail(s, "alpha", fmt::format("must be > 0, got {}", g.alpha));
   if (g.ranges.shift < 0 || g.ranges.shift >= 1) r.fail(s, "shift", "must be a fraction in [0, 1)");
@@ -136,10 +137,7 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   if (!(g.ranges.zoom_min > 0 && g.ranges.zoom_min <= g.ranges.zoom_max)) {
     r.fail(s, "zoom_min", "needs 0 < zoom_min <= zoom_max");
   }
-  if (a.scheduler != "none" && a.scheduler != "greedy" && a.scheduler != "random" && a.scheduler != "deficit") {
-    r.fail(s, "scheduler",
-           fmt::format("\"{}\" is not a scheduler (expected none, greedy, random or deficit)", a.scheduler));
-  }
+  require_name(r, s, "scheduler", a.scheduler, scheduler_registry().names());
   if (a.mediator_size < 1) r.fail(s, "mediator_size", fmt::format("must be at least 1, got {}", a.mediator_size));
   if (a.device_scheduler_from < 0) {
     r.fail(s, "device_scheduler_from", fmt::format("must be >= 0, got {}", a.device_scheduler_from));

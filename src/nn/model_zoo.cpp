@@ -1,8 +1,6 @@
 // The named models. Each is the layer list of an equivalent PyTorch nn.Sequential.
-#include <functional>
-#include <map>
-
 #include "astraea/core/error.hpp"
+#include "astraea/core/registry.hpp"
 #include "astraea/nn/model.hpp"
 
 namespace astraea {
@@ -32,53 +30,45 @@ class Builder {
   std::vector<std::unique_ptr<Layer>> layers_;
 };
 
-using Recipe = std::function<void(Builder&, int classes)>;
+using Recipe = void (*)(Builder&, int classes);
 
-const std::map<std::string, Recipe>& recipes() {
-  static const std::map<std::string, Recipe> r = {
-      {"logreg", [](Builder& b, int k) { b.flatten().dense(k); }},
-      {"mlp", [](Builder& b, int k) { b.flatten().dense(200).relu().dense(200).relu().dense(k); }},
-      // Astraea's EMNIST CNN: 68,873 parameters at 28x28x1 and 47 classes.
-      {"emnist_cnn",
-       [](Builder& b, int k) {
-         b.conv(12, 5, 2).relu().conv(18, 3, 2).relu().dropout(0.5f).conv(24, 2, 1).relu().flatten().dense(150).relu().dense(k);
-       }},
-      // Keras cifar10_cnn, the papers' CINIC-10 model: 1,250,858 parameters at 32x32x3, 10 classes.
-      {"cifar_cnn",
-       [](Builder& b, int k) {
-         b.conv(32, 3, 1, true).relu().conv(32, 3, 1).relu().pool(2).dropout(0.25f);
-         b.conv(64, 3, 1, true).relu().conv(64, 3, 1).relu().pool(2).dropout(0.25f);
-         b.flatten().dense(512).relu().dropout(0.5f).dense(k);
-       }},
-      // pfl-research's CIFAR-10 CNN: 1,626,442 parameters at 32x32x3, 10 classes.
-      {"pfl_cnn",
-       [](Builder& b, int k) {
-         b.conv(32, 3, 1).relu().conv(64, 3, 1).relu().pool(2).dropout(0.25f);
-         b.flatten().dense(128).relu().dropout(0.5f).dense(k);
-       }},
-  };
+const Registry<Recipe>& recipes() {
+  static const Registry<Recipe> r(
+      "model",
+      {{"logreg", "flatten, dense (multinomial logistic regression)", [](Builder& b, int k) { b.flatten().dense(k); }},
+       {"mlp", "McMahan's 2NN: dense 200, dense 200",
+        [](Builder& b, int k) { b.flatten().dense(200).relu().dense(200).relu().dense(k); }},
+       // 68,873 parameters at 28x28x1 and 47 classes.
+       {"emnist_cnn", "the Astraea papers' EMNIST CNN",
+        [](Builder& b, int k) {
+          b.conv(12, 5, 2).relu().conv(18, 3, 2).relu().dropout(0.5f).conv(24, 2, 1).relu().flatten().dense(150).relu().dense(k);
+        }},
+       // 1,250,858 parameters at 32x32x3, 10 classes.
+       {"cifar_cnn", "Keras cifar10_cnn, the papers' CINIC-10 model",
+        [](Builder& b, int k) {
+          b.conv(32, 3, 1, true).relu().conv(32, 3, 1).relu().pool(2).dropout(0.25f);
+          b.conv(64, 3, 1, true).relu().conv(64, 3, 1).relu().pool(2).dropout(0.25f);
+          b.flatten().dense(512).relu().dropout(0.5f).dense(k);
+        }},
+       // 1,626,442 parameters at 32x32x3, 10 classes.
+       {"pfl_cnn", "pfl-research's CIFAR-10 CNN",
+        [](Builder& b, int k) {
+          b.conv(32, 3, 1).relu().conv(64, 3, 1).relu().pool(2).dropout(0.25f);
+          b.flatten().dense(128).relu().dropout(0.5f).dense(k);
+        }}});
   return r;
 }
 
 }  // namespace
 
-std::vector<std::string> model_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, recipe] : recipes()) names.push_back(name);
-  return names;
-}
+std::vector<std::string> model_names() { return recipes().names(); }
 
 std::unique_ptr<Model> make_model(const std::string& name, TensorShape input, int classes) {
-  const auto it = recipes().find(name);
-  if (it == recipes().end()) {
-    std::string known;
-    for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-    ASTRAEA_FAIL("train.model = \"{}\": unknown model (expected {})", name, known);
-  }
+  const Recipe recipe = recipes().at(name, "train.model").make;
   ASTRAEA_REQUIRE(classes >= 2, "model {}: {} classes", name, classes);
   Builder b(input);
   try {
-    it->second(b, classes);
+    recipe(b, classes);
   } catch (const Error& e) {
     ASTRAEA_FAIL("train.model = \"{}\" does not fit {}x{}x{} inputs: {}", name, input.h, input.w, input.c, e.what());
   }

@@ -2,10 +2,10 @@
 // built; OpenBLAS + plain loops) and the CUDA backend (cuBLAS + kernels) implement. The layer code
 // that computes GEMM descriptors and functor arguments is shared and tested on the CPU.
 //
-// Element-wise work is expressed as functors (nn/functors/*.hpp) with an ASTRAEA_HD
+// Element-wise work is expressed as functors (kernels/*.hpp) with an ASTRAEA_HD
 // operator()(int64_t row, int64_t col); `launch(f, rows, cols)` runs it over that index space in
-// any order (each call writes its own outputs). Adding one: write the functor, add it to
-// ASTRAEA_FUNCTORS below, and both backends instantiate it.
+// any order (each call writes its own outputs). The ops a backend runs are listed once, in
+// kernels/op_list.hpp; this interface includes nothing from nn/, fl/ or data/.
 #pragma once
 
 #include <cstddef>
@@ -13,38 +13,9 @@
 #include <memory>
 #include <string>
 
-#include "astraea/data/augment_transform.hpp"
-#include "astraea/fl/functors/kld_scores.hpp"
-#include "astraea/nn/functors/activation.hpp"
-#include "astraea/nn/functors/data.hpp"
-#include "astraea/nn/functors/loss.hpp"
-#include "astraea/nn/functors/spatial.hpp"
-#include "astraea/nn/functors/update.hpp"
+#include "astraea/kernels/op_list.hpp"
 
 namespace astraea {
-
-#define ASTRAEA_FUNCTORS(X) \
-  X(BiasAdd)                \
-  X(BiasGrad)               \
-  X(ReluForward)            \
-  X(ReluBackward)           \
-  X(Dropout)                \
-  X(Im2col)                 \
-  X(Col2im)                 \
-  X(MaxPoolForward)         \
-  X(MaxPoolBackward)        \
-  X(NhwcNchw)               \
-  X(GatherImages)           \
-  X(GatherLabels)           \
-  X(SoftmaxCrossEntropy)    \
-  X(LossSum)                \
-  X(OptimizerUpdate)        \
-  X(WeightedDeltaSum)       \
-  X(BroadcastRows)          \
-  X(Axpy)                   \
-  X(AugmentImages)          \
-  X(KldScores)              \
-  X(ChunkArgmin)
 
 enum class Trans { kNo, kYes };
 
@@ -75,7 +46,7 @@ class Backend {
                                     int ldc, int64_t stride_c, int batch) = 0;
 
 #define ASTRAEA_DECLARE_LAUNCH(F) virtual void launch(const F& f, int64_t rows, int64_t cols) = 0;
-  ASTRAEA_FUNCTORS(ASTRAEA_DECLARE_LAUNCH)
+  ASTRAEA_OPS(ASTRAEA_DECLARE_LAUNCH)
 #undef ASTRAEA_DECLARE_LAUNCH
 };
 

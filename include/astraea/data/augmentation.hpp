@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "astraea/data/augment_transform.hpp"
+#include "astraea/core/registry.hpp"
+#include "astraea/kernels/augment_transform.hpp"
 #include "astraea/data/client_store.hpp"
 #include "astraea/data/dataset.hpp"
 
@@ -23,6 +24,10 @@ struct AugmentationConfig {
   bool sample_sigma = false;    // zscore: sample (n - 1) instead of population standard deviation
   AugmentRanges ranges;
 };
+
+// The ratio rules by name (astraea.augmentation): class sizes -> R_y per class.
+using AugmentationRule = std::vector<double> (*)(const std::vector<int64_t>& class_sizes, const AugmentationConfig&);
+const Registry<AugmentationRule>& augmentation_registry();
 
 // R_y per class (1 = untouched). Classes absent globally keep 1 (nothing to augment) but count in
 // the mean and deviation. sigma = 0 leaves every class at 1.

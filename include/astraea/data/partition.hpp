@@ -36,6 +36,9 @@ struct PartitionSpec {
 // naming the partition.* key at fault.
 void check_partition_spec(const PartitionSpec& spec);
 
+// The split methods' names (partition.method).
+std::vector<std::string> partition_method_names();
+
 // Step 1 alone: the class sizes the profile asks of a pool with `available` samples per class.
 std::vector<int64_t> global_class_counts(const PartitionSpec& spec, const std::vector<int64_t>& available);
 

@@ -10,7 +10,7 @@
 #include "astraea/data/client_store.hpp"
 #include "astraea/data/dataset.hpp"
 #include "astraea/data/augmentation.hpp"
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"

@@ -11,10 +11,13 @@
 //     mediators.append(m)
 //
 // Ties: the pick is the lowest client id among the candidates scoring within kScoreTie of the
-// minimum (a rule independent of the order candidates are scored in). Schedulers by name: "none" (every
-// client alone: FedAvg), "greedy" (the above), "random" (the greedy's group sizes, members drawn
-// at random: the control that asks whether the KL greedy matters), "deficit" (an approximation
-// in O(c N): fill each mediator's most deficient class from clients bucketed by dominant class).
+// minimum (a rule independent of the order candidates are scored in). The schedulers are a
+// registry (scheduler_registry()): "none" (every client alone: FedAvg), "greedy" (the above, exact
+// and fast), "reference" (the pseudo-code literally, same groups), "batched" (the same brute force
+// batched through a backend, same groups), "random" (the greedy's group sizes, members drawn at
+// random: the control that asks whether the KL greedy matters) and "deficit" (an approximation in
+// O(c N): fill each mediator's most deficient class from clients bucketed by dominant class).
+// Each lives in src/fl/schedulers/<name>.cpp.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "astraea/core/registry.hpp"
 #include "astraea/data/client_store.hpp"
 
 namespace astraea {
@@ -39,12 +43,27 @@ class MediatorScheduler {
  public:
   virtual ~MediatorScheduler() = default;
   virtual std::string name() const = 0;
-  // `online` in ascending id order.
-  virtual MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t round) = 0;
+  // Row i of `histograms` ([ids x classes]) is client ids[i]; ids ascending.
+  virtual MediatorGroups schedule_rows(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                       uint32_t round) = 0;
+  // The round's online clients (ascending ids) of `store`.
+  MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t round);
 };
 
-// `device`: a backend whose is_device() is true schedules "greedy" rounds of at least
-// `device_from` online clients with greedy_mediators_batched on it (same groups).
+struct SchedulerOptions {
+  int gamma = 10;             // astraea.mediator_size
+  uint64_t seed = 1;          // random draws
+  Backend* backend = nullptr;  // "batched": where to score (required); "greedy": a device backend
+                               // scores rounds of at least `device_from` online clients there
+  int64_t device_from = 0;
+};
+
+using SchedulerFactory = std::unique_ptr<MediatorScheduler> (*)(const SchedulerOptions&);
+const Registry<SchedulerFactory>& scheduler_registry();
+
+// The scheduler called `name` (astraea.scheduler); throws naming the key.
+std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, const SchedulerOptions& options);
+// Shorthand for tests and tools.
 std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int gamma, uint64_t seed,
                                                   Backend* device = nullptr, int64_t device_from = 0);
 

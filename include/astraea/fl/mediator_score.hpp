@@ -1,12 +1,13 @@
-// The scheduler's score, KL(normalize(m + x) || uniform) = log N - log T + sum_y f(m_y + x_y) / T with
-// f(v) = v log v and T = sum(m + x), for integer counts. One definition shared by the exact greedy
-// and its reference, so identical inputs give bit-identical scores; f comes from a table for the
-// counts that occur (the same expression computes the rest).
+// The host schedulers' view of the one KL score (kernels/kl_score.hpp) for integer counts: f(v) =
+// v log v and log T come from tables for the counts that occur (the same expressions compute the
+// rest), so the exact greedy, its reference and the device's KldScores give bit-identical scores.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include "astraea/kernels/kl_score.hpp"
 
 namespace astraea {
 
@@ -16,13 +17,12 @@ class MediatorScore {
     table_.resize(static_cast<size_t>(table_size) + 1);
     logs_.resize(table_.size());
     for (size_t v = 0; v < table_.size(); ++v) {
-      table_[v] = v_log_v(static_cast<int64_t>(v));
+      table_[v] = v_log_v(double(v));
       logs_[v] = std::log(double(v));
     }
   }
 
-  static double v_log_v(int64_t v) { return v > 0 ? double(v) * std::log(double(v)) : 0.0; }
-  double f(int64_t v) const { return v < static_cast<int64_t>(table_.size()) ? table_[v] : v_log_v(v); }
+  double f(int64_t v) const { return v < static_cast<int64_t>(table_.size()) ? table_[v] : v_log_v(double(v)); }
   double log_of(int64_t v) const { return v < static_cast<int64_t>(logs_.size()) ? logs_[v] : std::log(double(v)); }
 
   // Score of m + x (m may be null: an empty mediator).
@@ -34,7 +34,7 @@ class MediatorScore {
       total += v;
       g += f(v);
     }
-    return total > 0 ? log_n_ - log_of(total) + g / double(total) : 0.0;
+    return kl_from_sums(log_n_, double(total), total > 0 ? log_of(total) : 0.0, g);
   }
 
   int classes() const { return classes_; }

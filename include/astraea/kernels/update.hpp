@@ -8,8 +8,16 @@
 #include <cstdint>
 
 #include "astraea/core/host_device.hpp"
+#include "astraea/kernels/replica_step.hpp"
 
 namespace astraea {
+
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_UPDATE_OPS(X) \
+  X(OptimizerUpdate) \
+  X(WeightedDeltaSum) \
+  X(BroadcastRows) \
+  X(Axpy)
 
 enum class OptimizerKind : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
 
@@ -20,21 +28,6 @@ struct OptimizerParams {
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float eps = 1e-8f;
-};
-
-// What one replica does in one step.
-struct ReplicaStep {
-  enum : uint32_t {
-    kActive = 1,       // has samples this step; an inactive replica is left untouched
-    kFreshState = 2,   // optimizer state starts from zero (a new client)
-    kFromGlobal = 4,   // weights are read from the global model (the replica's first step)
-    kAccumulate = 8,   // result goes to acc += coef * (w_new - global), not to the replica
-  };
-  uint32_t flags = 0;
-  float bias_correction1 = 1.0f;  // Adam: 1 / (1 - beta1^t), t = steps since the fresh state
-  float bias_correction2 = 1.0f;  // Adam: 1 / (1 - beta2^t)
-  float coef = 0.0f;              // aggregation weight n_m / n
-  float inv_valid = 0.0f;         // 1 / rows with samples (the loss is their mean)
 };
 
 // (r, j) over replicas x params.

@@ -10,7 +10,7 @@
 
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 
 namespace astraea {
 namespace {

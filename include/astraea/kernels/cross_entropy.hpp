@@ -5,9 +5,14 @@
 #include <cstdint>
 
 #include "astraea/core/host_device.hpp"
-#include "astraea/nn/functors/update.hpp"
+#include "astraea/kernels/replica_step.hpp"
 
 namespace astraea {
+
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_CROSS_ENTROPY_OPS(X) \
+  X(SoftmaxCrossEntropy) \
+  X(LossSum)
 
 // (0, i) for row i of [replicas x batch]: loss[i] = -log softmax(logits_i)[label_i]; dlogits_i =
 // (softmax - onehot) * steps[r].inv_valid (the mean over the replica's valid rows); predicted[i] = argmax.

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "astraea/core/error.hpp"
-#include "astraea/fl/mediator_scheduler.hpp"
+#include "schedulers.hpp"
 #include "astraea/fl/mediator_score.hpp"
 
 namespace astraea {
@@ -100,3 +100,11 @@ MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const s
 }
 
 }  // namespace astraea
+
+namespace astraea::schedulers {
+
+std::unique_ptr<MediatorScheduler> make_deficit(const SchedulerOptions& o) {
+  return std::make_unique<RowsScheduler>("deficit", deficit_mediators, o.gamma);
+}
+
+}  // namespace astraea::schedulers

@@ -1,5 +1,5 @@
 // One process: every collective is the identity.
-#include "astraea/dist/communicator.hpp"
+#include "astraea/ranks/communicator.hpp"
 
 namespace astraea {
 namespace {

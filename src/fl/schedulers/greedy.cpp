@@ -21,7 +21,9 @@
 
 #include "astraea/core/error.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/backend/backend.hpp"
 #include "astraea/fl/mediator_score.hpp"
+#include "schedulers.hpp"
 
 namespace astraea {
 namespace {
@@ -135,11 +137,8 @@ double water_fill_bound(const std::vector<double>& sorted, double total, double 
   level += (s - spent) / k;
   const double t = total + s;
   double g = 0;
-  for (size_t y = 0; y < n; ++y) {
-    const double v = y < k ? level : sorted[y];
-    if (v > 0) g += v * std::log(v);
-  }
-  return log_n - std::log(t) + g / t;
+  for (size_t y = 0; y < n; ++y) g += v_log_v(y < k ? level : sorted[y]);
+  return kl_from_sums(log_n, t, std::log(t), g);
 }
 
 // D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.
@@ -310,3 +309,33 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
 }
 
 }  // namespace astraea
+
+namespace astraea::schedulers {
+namespace {
+
+// The greedy, on the host; on a device backend, rounds of at least `device_from` online clients
+// are scored there by brute force (greedy_batched.cpp: the same groups).
+class GreedyScheduler final : public MediatorScheduler {
+ public:
+  explicit GreedyScheduler(const SchedulerOptions& o)
+      : gamma_(o.gamma), device_(o.backend && o.backend->is_device() ? o.backend : nullptr), device_from_(o.device_from) {}
+  std::string name() const override { return "greedy"; }
+  MediatorGroups schedule_rows(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                               uint32_t) override {
+    if (device_ && static_cast<int64_t>(ids.size()) >= device_from_) {
+      return greedy_mediators_batched(*device_, histograms, classes, ids, gamma_);
+    }
+    return greedy_mediators(histograms, classes, ids, gamma_);
+  }
+
+ private:
+  int gamma_;
+  Backend* device_;
+  int64_t device_from_;
+};
+
+}  // namespace
+
+std::unique_ptr<MediatorScheduler> make_greedy(const SchedulerOptions& o) { return std::make_unique<GreedyScheduler>(o); }
+
+}  // namespace astraea::schedulers

@@ -9,6 +9,11 @@
 
 namespace astraea {
 
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_GATHER_OPS(X) \
+  X(GatherImages) \
+  X(GatherLabels)
+
 // The training pool as the device sees it: ids [0, base_count) are original samples, ids from
 // base_count on index the augmented samples.
 struct SamplePool {

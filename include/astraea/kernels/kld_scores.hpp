@@ -1,7 +1,7 @@
 // The scheduler's hot loop as functors for both backends: the score of every candidate against the
-// open mediator, KL(normalize(m + x_i) || uniform) = log N - log T + sum_y f(m_y + x_iy) / T with
-// f(v) = v log v, in double precision (the host greedy's formula, mediator_score.hpp); and the
-// per-chunk minimum and tie-window pick that the batched greedy reduces on the host.
+// open mediator, KL(normalize(m + x_i) || uniform) through kl_from_sums (kl_score.hpp, the host
+// greedy's score), in double precision; and the per-chunk minimum and tie-window pick that the
+// batched greedy reduces on the host.
 #pragma once
 
 #include <algorithm>
@@ -10,8 +10,14 @@
 #include <cstdint>
 
 #include "astraea/core/host_device.hpp"
+#include "astraea/kernels/kl_score.hpp"
 
 namespace astraea {
+
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_SCHEDULER_OPS(X) \
+  X(KldScores) \
+  X(ChunkArgmin)
 
 // Score of a candidate that is no longer available: above every KL (at most log N).
 constexpr double kDeadScore = 1e300;
@@ -34,9 +40,9 @@ struct KldScores {
     for (int y = 0; y < classes; ++y) {
       const int64_t v = merged[y] + x[y];
       total += v;
-      g += v > 0 ? double(v) * log(double(v)) : 0.0;
+      g += v_log_v(double(v));
     }
-    scores[i] = total > 0 ? log(double(classes)) - log(double(total)) + g / double(total) : 0.0;
+    scores[i] = kl_from_sums(log(double(classes)), double(total), total > 0 ? log(double(total)) : 0.0, g);
   }
 };
 

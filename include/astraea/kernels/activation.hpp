@@ -12,6 +12,14 @@
 
 namespace astraea {
 
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_ELEMENTWISE_OPS(X) \
+  X(BiasAdd) \
+  X(BiasGrad) \
+  X(ReluForward) \
+  X(ReluBackward) \
+  X(Dropout)
+
 // (row, j) over [replicas * batch] x features: y[row][j] += bias of row's replica.
 struct BiasAdd {
   float* y;

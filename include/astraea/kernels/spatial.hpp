@@ -9,6 +9,14 @@
 
 namespace astraea {
 
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_SPATIAL_OPS(X) \
+  X(Im2col) \
+  X(Col2im) \
+  X(MaxPoolForward) \
+  X(MaxPoolBackward) \
+  X(NhwcNchw)
+
 struct ConvGeometry {
   int in_h, in_w, in_c;
   int out_h, out_w;

@@ -10,7 +10,7 @@
 
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
-#include "astraea/fl/mediator_scheduler.hpp"
+#include "schedulers.hpp"
 
 namespace astraea {
 
@@ -67,3 +67,29 @@ MediatorGroups greedy_mediators_batched(Backend& backend, const int32_t* histogr
 }
 
 }  // namespace astraea
+
+namespace astraea::schedulers {
+namespace {
+
+class BatchedScheduler final : public MediatorScheduler {
+ public:
+  BatchedScheduler(Backend& backend, int gamma) : backend_(backend), gamma_(gamma) {}
+  std::string name() const override { return "batched"; }
+  MediatorGroups schedule_rows(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                               uint32_t) override {
+    return greedy_mediators_batched(backend_, histograms, classes, ids, gamma_);
+  }
+
+ private:
+  Backend& backend_;
+  int gamma_;
+};
+
+}  // namespace
+
+std::unique_ptr<MediatorScheduler> make_greedy_batched(const SchedulerOptions& o) {
+  ASTRAEA_REQUIRE(o.backend != nullptr, "astraea.scheduler = \"batched\" needs a backend to score on");
+  return std::make_unique<BatchedScheduler>(*o.backend, o.gamma);
+}
+
+}  // namespace astraea::schedulers

@@ -11,6 +11,10 @@
 
 namespace astraea {
 
+// This family's ops, for kernels/op_list.hpp.
+#define ASTRAEA_AUGMENT_OPS(X) \
+  X(AugmentImages)
+
 struct AugmentRanges {
   float shift = 0.1f;         // +- fraction of the image size
   float rotation = 25.0f;     // +- degrees

@@ -95,7 +95,7 @@ seeds = ["compare", "--config", str(configs / "astraea-fmnist.toml"), "--seeds",
 run([astraea, *seeds], work / "seeds-1")
 run([*launcher, astraea, *seeds], work / "seeds-2")
 one, two = (json.loads((work / d / "compare.json").read_text()) for d in ("seeds-1", "seeds-2"))
-assert one["variants"] == two["variants"], "compare --seeds differs across ranks"
+assert one["methods"] == two["methods"], "compare --seeds differs across ranks"
 assert (work / "seeds-1" / "compare.md").read_text() == (work / "seeds-2" / "compare.md").read_text()
 print("compare --seeds: 2 ranks == 1 process")
 print("mpi ok")

@@ -142,58 +142,87 @@ void RunReport::add_round(const RoundResult& r) {
   history_.push_back(r);
 }
 
-void RunReport::write_summary(const Model& model, const std::string& backend, nlohmann::json extra) {
+nlohmann::ordered_json summary_to_json(const RunSummary& s) {
+  nlohmann::ordered_json j;
+  j["rounds"] = s.rounds;
+  if (s.evaluated) {
+    j["final_accuracy"] = s.final_accuracy;
+    j["final_round"] = s.final_round;
+    j["final_f1"] = s.final_f1;
+    j["final_recall"] = s.final_recall;
+    j["final_macro_f1"] = s.final_macro_f1;
+    j["best_accuracy"] = s.best_accuracy;
+    j["best_round"] = s.best_round;
+  }
+  j["bytes_client_mediator"] = s.bytes_client_mediator;
+  j["bytes_mediator_server"] = s.bytes_mediator_server;
+  j["bytes_total"] = s.bytes_total();
+  if (s.target_accuracy > 0) {
+    nlohmann::ordered_json t;
+    t["target_accuracy"] = s.target_accuracy;
+    t["reached"] = s.reached_target;
+    if (s.reached_target) {
+      t["round"] = s.target_round;
+      t["bytes_client_mediator"] = s.target_bytes_client_mediator;
+      t["bytes_mediator_server"] = s.target_bytes_mediator_server;
+      t["bytes_total"] = s.target_bytes_total();
+    }
+    j["to_target"] = t;
+  }
+  j["mean_mediator_kl"] = s.mean_mediator_kl;
+  j["mean_client_kl"] = s.mean_client_kl;
+  j["seconds"] = s.seconds;
+  j["train_seconds"] = s.train_seconds;
+  return j;
+}
+
+RunSummary summary_from_json(const nlohmann::json& j) {
+  RunSummary s;
+  s.rounds = j.at("rounds").get<int>();
+  if (j.contains("final_accuracy")) {
+    s.evaluated = true;
+    s.final_accuracy = j.at("final_accuracy").get<double>();
+    s.final_round = j.at("final_round").get<int>();
+    s.final_f1 = j.at("final_f1").get<std::vector<double>>();
+    s.final_recall = j.at("final_recall").get<std::vector<double>>();
+    s.final_macro_f1 = j.at("final_macro_f1").get<double>();
+    s.best_accuracy = j.at("best_accuracy").get<double>();
+    s.best_round = j.at("best_round").get<int>();
+  }
+  s.bytes_client_mediator = j.at("bytes_client_mediator").get<int64_t>();
+  s.bytes_mediator_server = j.at("bytes_mediator_server").get<int64_t>();
+  if (j.contains("to_target")) {
+    const auto& t = j.at("to_target");
+    s.target_accuracy = t.at("target_accuracy").get<double>();
+    s.reached_target = t.at("reached").get<bool>();
+    if (s.reached_target) {
+      s.target_round = t.at("round").get<int>();
+      s.target_bytes_client_mediator = t.at("bytes_client_mediator").get<int64_t>();
+      s.target_bytes_mediator_server = t.at("bytes_mediator_server").get<int64_t>();
+    }
+  }
+  s.mean_mediator_kl = j.value("mean_mediator_kl", 0.0);
+  s.mean_client_kl = j.value("mean_client_kl", 0.0);
+  s.seconds = j.at("seconds").get<double>();
+  s.train_seconds = j.at("train_seconds").get<double>();
+  return s;
+}
+
+RunSummary RunReport::write_summary(const Model& model, const std::string& backend, const nlohmann::json& extra) {
+  const RunSummary summary = summarize(history_, config_.train.target_accuracy);
   nlohmann::ordered_json s;
   s["name"] = config_.name;
   s["config"] = nlohmann::json::parse(config_as_json(config_));
   s["model"] = {{"name", model.name()}, {"parameters", model.num_params()}};
   s["backend"] = backend;
-  s["rounds"] = history_.size();
-  const RoundResult* best = nullptr;
-  const RoundResult* last_eval = nullptr;
-  int64_t bytes_cm = 0, bytes_ms = 0;
-  double seconds = 0, train_seconds = 0;
-  nlohmann::json to_target = nullptr;
-  for (const RoundResult& r : history_) {
-    bytes_cm += r.bytes_client_mediator;
-    bytes_ms += r.bytes_mediator_server;
-    seconds += r.seconds;
-    train_seconds += r.times.train;
-    if (!r.evaluated) continue;
-    last_eval = &r;
-    if (!best || r.test.accuracy > best->test.accuracy) best = &r;
-    if (to_target.is_null() && config_.train.target_accuracy > 0 && r.test.accuracy >= config_.train.target_accuracy) {
-      to_target = {{"target_accuracy", config_.train.target_accuracy},
-                   {"round", r.round},
-                   {"bytes_client_mediator", bytes_cm},
-                   {"bytes_mediator_server", bytes_ms},
-                   {"bytes_total", bytes_cm + bytes_ms}};
-    }
-  }
-  if (last_eval) {
-    s["final_accuracy"] = last_eval->test.accuracy;
-    s["final_round"] = last_eval->round;
-    s["final_f1"] = last_eval->test.f1;
-    s["final_recall"] = last_eval->test.recall;
-    s["final_macro_f1"] = last_eval->test.macro_f1;
-    s["best_accuracy"] = best->test.accuracy;
-    s["best_round"] = best->round;
-  }
-  s["bytes_client_mediator"] = bytes_cm;
-  s["bytes_mediator_server"] = bytes_ms;
-  s["bytes_total"] = bytes_cm + bytes_ms;
-  if (config_.train.target_accuracy > 0) {
-    s["to_target"] = to_target.is_null() ? nlohmann::json{{"target_accuracy", config_.train.target_accuracy},
-                                                          {"reached", false}}
-                                         : to_target;
-  }
-  s["seconds"] = seconds;
-  s["train_seconds"] = train_seconds;
-  for (auto& [k, v] : extra.items()) s[k] = v;
+  const nlohmann::ordered_json figures = summary_to_json(summary);
+  for (const auto& [k, v] : figures.items()) s[k] = v;
+  for (const auto& [k, v] : extra.items()) s[k] = v;
   const std::string path = (std::filesystem::path(dir_) / "summary.json").string();
   std::ofstream out(path);
   out << s.dump(2) << "\n";
   if (!out) ASTRAEA_FAIL("{}: write failed", path);
+  return summary;
 }
 
 void RunReport::write_model(const Model& model, const std::vector<float>& params) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "astraea/fl/federated_run.hpp"
+#include "astraea/fl/run_summary.hpp"
 #include "astraea/io/config.hpp"
 
 namespace astraea {
@@ -17,6 +18,9 @@ namespace astraea {
 nlohmann::json round_to_json(const RoundResult& r);
 // The inverse, for the fields round_to_json writes (the confusion matrix is not kept).
 RoundResult round_from_json(const nlohmann::json& j);
+// summary.json's figures (summarize()), and back.
+nlohmann::ordered_json summary_to_json(const RunSummary& summary);
+RunSummary summary_from_json(const nlohmann::json& j);
 // The augmentation's ratios, counts and extra storage (bytes, total and per client), for summaries.
 nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& train);
 
@@ -27,8 +31,10 @@ class RunReport {
   RunReport(const std::string& dir, const ExperimentConfig& config, int resume_after = 0);
   ~RunReport();
   void add_round(const RoundResult& r);
-  // summary.json: the config echo, final and best accuracy, totals, rounds and bytes to the target.
-  void write_summary(const Model& model, const std::string& backend, nlohmann::json extra = {});
+  // summary.json: the config echo, final and best accuracy, totals, rounds and bytes to the target
+  // (summarize() over every round, those kept from before a resume included); returns the summary.
+  RunSummary write_summary(const Model& model, const std::string& backend, const nlohmann::json& extra = {});
+  const std::vector<RoundResult>& history() const { return history_; }
   void write_model(const Model& model, const std::vector<float>& params);
   const std::string& dir() const { return dir_; }
 

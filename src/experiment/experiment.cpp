@@ -1,0 +1,137 @@
+#include "astraea/experiment/experiment.hpp"
+
+#include <filesystem>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "astraea/core/error.hpp"
+#include "astraea/core/trace.hpp"
+#include "astraea/data/partition.hpp"
+#include "astraea/experiment/stop_signals.hpp"
+#include "astraea/io/checkpoint.hpp"
+#include "astraea/io/run_report.hpp"
+
+namespace astraea {
+namespace {
+
+// The checkpoint to resume from, checked against this run's config and model: round 0 if none.
+Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, const Model& model, bool writer) {
+  const std::string path = checkpoint_path(o.out);
+  if (!o.resume) {
+    if (!writer) return {};
+    // A fresh run: an earlier run's checkpoint in DIR no longer matches DIR's rounds.jsonl.
+    std::error_code ec;
+    if (std::filesystem::remove(path, ec)) spdlog::info("removed {} (an earlier run's; this one starts fresh)", path);
+    return {};
+  }
+  if (!std::filesystem::exists(path)) {
+    spdlog::info("--resume: no {} yet, starting at round 1", path);
+    return {};
+  }
+  Checkpoint c = read_checkpoint(o.out, model);
+  const std::vector<std::string> differ = config_differences(c.config_json, config_as_json(config));
+  if (!differ.empty()) {
+    std::string keys;
+    for (const auto& k : differ) keys += (keys.empty() ? "" : ", ") + k;
+    ASTRAEA_FAIL("{}: was written by a run with other settings ({}): --resume continues the same experiment only "
+                 "(train.rounds may grow); choose another --out for a new one",
+                 path, keys);
+  }
+  spdlog::info("resuming after round {} from {}", c.round, path);
+  return c;
+}
+
+void log_round(const RoundResult& r, int rounds, const std::string& label) {
+  const std::string who = label.empty() ? "" : fmt::format("{:>16} ", label);
+  if (r.evaluated) {
+    spdlog::info("{}round {:>4}/{}  train loss {:.4f}  test acc {:6.2f}%  macro F1 {:.3f}  {:.3f} s/round", who, r.round,
+                 rounds, r.train_loss, 100 * r.test.accuracy, r.test.macro_f1, r.seconds);
+  } else {
+    spdlog::info("{}round {:>4}/{}  train loss {:.4f}  {:.3f} s/round", who, r.round, rounds, r.train_loss, r.seconds);
+  }
+}
+
+}  // namespace
+
+Experiment::Experiment(const ExperimentConfig& config, Communicator* ranks)
+    : config_(config), ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
+  data_ = load_data(config.data, config.seed);
+  store_ = make_partition(config.partition, data_.train.labels, data_.train.classes);
+  const PartitionStats stats = partition_stats(store_);
+  spdlog::info("{}: {} clients, {} samples, max/min class ratio {:.1f}, mean client KL {:.3f}", config.name,
+               store_.num_clients(), store_.total_samples(), stats.max_min_ratio, stats.mean_client_kl);
+  backend_ = make_backend(config.train.backend, config.train.threads);
+}
+
+Experiment::~Experiment() = default;
+
+RunOutcome Experiment::run(const RunOptions& options) { return run(config_, options); }
+
+RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) {
+  const bool write = writer() && !o.out.empty();
+  ASTRAEA_REQUIRE(!o.resume || !o.out.empty(), "resuming needs the output directory of the run to continue");
+  FederatedRun fl(config.train, config.astraea, config.seed, data_.train, data_.test, store_, *backend_, ranks_);
+  RunOutcome outcome;
+  outcome.backend = backend_->name();
+  nlohmann::json extra = o.extra;
+  if (const AugmentedData* aug = fl.augmentation()) {
+    outcome.augmentation = augmentation_report(*aug, data_.train);
+    extra["augmentation"] = outcome.augmentation;
+    spdlog::info("augmentation {}: {} generated, {} dropped samples, {:.1f} MB extra storage ({:.1f} s)",
+                 config.astraea.augmentation.method, outcome.augmentation["generated"].get<int64_t>(),
+                 outcome.augmentation["dropped"].get<int64_t>(), aug->extra_bytes() / 1e6, fl.augment_seconds());
+  }
+  extra["ranks"] = ranks_ ? ranks_->size() : 1;
+  spdlog::info("backend {} ({} lanes, {} replicas per call), model {}", backend_->name(), backend_->lanes(),
+               fl.trainer().tile(), fl.model().describe());
+
+  const Checkpoint resumed = o.out.empty() ? Checkpoint{} : resume_point(o, config, fl.model(), writer());
+  if (resumed.round > 0) fl.set_global_params(resumed.params);
+  std::optional<RunReport> report;
+  if (write) report.emplace(o.out, config, resumed.round);
+  if (report) outcome.rounds = report->history();
+  const std::string config_json = config_as_json(config);
+
+  std::optional<StopSignals> signals;
+  if (o.stop_on_signal) signals.emplace();
+  int round = resumed.round, checkpointed = resumed.round;
+  bool stop = false;
+  while (round < config.train.rounds && !stop) {
+    const RoundResult r = fl.run_round(++round);
+    if (report) {
+      PhaseScope io("io", &outcome.io_seconds);
+      report->add_round(r);
+      if (config.train.checkpoint_every > 0 && round % config.train.checkpoint_every == 0) {
+        write_checkpoint(o.out, fl.model(), Checkpoint{checkpointed = round, config_json, fl.global_params()});
+      }
+    }
+    outcome.rounds.push_back(r);
+    log_round(r, config.train.rounds, o.label);
+    const bool asked = o.on_round && !o.on_round(r);
+    const bool local_stop = asked || StopSignals::pending() != 0;
+    stop = ranks_ ? ranks_->any(local_stop) : local_stop;  // every rank stops after the same round
+  }
+  outcome.signal = StopSignals::pending();
+  signals.reset();
+  outcome.last_round = round;
+  outcome.stopped = stop && round < config.train.rounds;
+  if (report) {
+    PhaseScope io("io", &outcome.io_seconds);
+    Checkpoint last{round, config_json, fl.global_params()};
+    report->write_model(fl.model(), last.params);
+    // After the last round, or the one a signal let finish.
+    if (round > checkpointed) write_checkpoint(o.out, fl.model(), last);
+    outcome.summary = report->write_summary(fl.model(), backend_->name(), extra);
+    spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
+  } else {
+    outcome.summary = summarize(outcome.rounds, config.train.target_accuracy);
+  }
+  if (outcome.stopped) {
+    spdlog::warn("stopped after round {} of {}: continue with the same command and --resume", round,
+                 config.train.rounds);
+  }
+  return outcome;
+}
+
+}  // namespace astraea

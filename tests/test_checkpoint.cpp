@@ -28,7 +28,7 @@ std::vector<std::string> lines_of(const std::string& path) {
 TEST(Checkpoint, RoundTripsAndRejectsWhatIsNotOne) {
   testing::ScratchDir dir;
   auto model = make_model("emnist_cnn", TensorShape{28, 28, 1}, 10);
-  Checkpoint c{7, "{\"seed\":1}", std::vector<float>(model->num_params())};
+  Checkpoint c{7, "{\"seed\":1}", std::vector<float>(model->num_params()), {}};
   model->init_params(c.params.data(), 4);
   write_checkpoint(dir.path(""), *model, c);
   const Checkpoint back = read_checkpoint(dir.path(""), *model);
@@ -138,12 +138,12 @@ TEST(FederatedRun, ResumedFromAGlobalModelEqualsTheUninterruptedRun) {
   a.scheduler = "greedy";
   a.mediator_size = 3;
   auto be = make_backend("cpu", 2);
-  FederatedRun whole(c, a, 9, data.train, data.test, store, *be);
-  FederatedRun first(c, a, 9, data.train, data.test, store, *be);
+  FederatedRun whole(c, a, {}, 9, data.train, data.test, store, *be);
+  FederatedRun first(c, a, {}, 9, data.train, data.test, store, *be);
   std::vector<RoundResult> expected;
   for (int r = 1; r <= 4; ++r) expected.push_back(whole.run_round(r));
   for (int r = 1; r <= 2; ++r) ASSERT_EQ(first.run_round(r).train_loss, expected[r - 1].train_loss);
-  FederatedRun second(c, a, 9, data.train, data.test, store, *be);
+  FederatedRun second(c, a, {}, 9, data.train, data.test, store, *be);
   second.set_global_params(first.global_params());
   for (int r = 3; r <= 4; ++r) {
     const RoundResult got = second.run_round(r);

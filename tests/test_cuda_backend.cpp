@@ -143,8 +143,8 @@ TEST_F(CudaTwin, ShortRunMatchesTheCpu) {
   a.augmentation.method = "zscore";
   a.scheduler = "greedy";
   a.mediator_size = 3;
-  FederatedRun on_cpu(t, a, 7, f.data.train, f.data.test, f.store, *cpu);
-  FederatedRun on_gpu(t, a, 7, f.data.train, f.data.test, f.store, *gpu);
+  FederatedRun on_cpu(t, a, {}, 7, f.data.train, f.data.test, f.store, *cpu);
+  FederatedRun on_gpu(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
   for (int r = 1; r <= t.rounds; ++r) {
     const RoundResult x = on_cpu.run_round(r), y = on_gpu.run_round(r);
     EXPECT_NEAR(x.train_loss, y.train_loss, 1e-3 * std::fabs(x.train_loss)) << "round " << r;

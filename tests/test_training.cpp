@@ -271,8 +271,8 @@ TEST(FederatedRun, LearnsTheSyntheticRuleAndIsDeterministic) {
   c.eval_every = 4;
   auto be = make_backend("cpu", 2);
   const AstraeaConfig fedavg;
-  FederatedRun a(c, fedavg, 5, data.train, data.test, store, *be);
-  FederatedRun b(c, fedavg, 5, data.train, data.test, store, *be);
+  FederatedRun a(c, fedavg, {}, 5, data.train, data.test, store, *be);
+  FederatedRun b(c, fedavg, {}, 5, data.train, data.test, store, *be);
   RoundResult last;
   for (int r = 1; r <= c.rounds; ++r) {
     last = a.run_round(r);

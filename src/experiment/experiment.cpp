@@ -71,7 +71,8 @@ RunOutcome Experiment::run(const RunOptions& options) { return run(config_, opti
 RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) {
   const bool write = writer() && !o.out.empty();
   ASTRAEA_REQUIRE(!o.resume || !o.out.empty(), "resuming needs the output directory of the run to continue");
-  FederatedRun fl(config.train, config.astraea, config.seed, data_.train, data_.test, store_, *backend_, ranks_);
+  FederatedRun fl(config.train, config.astraea, config.algorithm, config.seed, data_.train, data_.test, store_, *backend_,
+                  ranks_);
   RunOutcome outcome;
   outcome.backend = backend_->name();
   nlohmann::json extra = o.extra;
@@ -87,7 +88,10 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
                fl.trainer().tile(), fl.model().describe());
 
   const Checkpoint resumed = o.out.empty() ? Checkpoint{} : resume_point(o, config, fl.model(), writer());
-  if (resumed.round > 0) fl.set_global_params(resumed.params);
+  if (resumed.round > 0) {
+    fl.set_global_params(resumed.params);
+    fl.restore_algorithm_state(resumed.state, checkpoint_path(o.out));
+  }
   std::optional<RunReport> report;
   if (write) report.emplace(o.out, config, resumed.round);
   if (report) outcome.rounds = report->history();
@@ -103,7 +107,8 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
       PhaseScope io("io", &outcome.io_seconds);
       report->add_round(r);
       if (config.train.checkpoint_every > 0 && round % config.train.checkpoint_every == 0) {
-        write_checkpoint(o.out, fl.model(), Checkpoint{checkpointed = round, config_json, fl.global_params()});
+        write_checkpoint(o.out, fl.model(),
+                         Checkpoint{checkpointed = round, config_json, fl.global_params(), fl.algorithm_state()});
       }
     }
     outcome.rounds.push_back(r);
@@ -118,7 +123,7 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
   outcome.stopped = stop && round < config.train.rounds;
   if (report) {
     PhaseScope io("io", &outcome.io_seconds);
-    Checkpoint last{round, config_json, fl.global_params()};
+    Checkpoint last{round, config_json, fl.global_params(), fl.algorithm_state()};
     report->write_model(fl.model(), last.params);
     // After the last round, or the one a signal let finish.
     if (round > checkpointed) write_checkpoint(o.out, fl.model(), last);

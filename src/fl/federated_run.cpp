@@ -72,10 +72,10 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
   return picked;
 }
 
-FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed,
-                           const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
-                           Communicator* ranks)
-    : config_(config), astraea_(astraea), seed_(seed), store_(store), backend_(backend),
+FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm,
+                           uint64_t seed, const Dataset& train, const Dataset& test, const ClientStore& store,
+                           Backend& backend, Communicator* ranks)
+    : config_(config), astraea_(astraea), algorithm_(algorithm), seed_(seed), store_(store), backend_(backend),
       ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
@@ -93,8 +93,22 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   global_ = DeviceArray<float>(backend, P);
   global_.upload(init.data(), P);
   acc_ = DeviceArray<float>(backend, P);
+  const OptimizerParams optimizer = optimizer_params(config);
+  loss_ = make_loss(algorithm.loss, algorithm.params);
+  loss_->prepare(backend, clients().histogram().data(), clients().num_clients(), clients().classes());
+  ClientAlgorithmSetup setup;
+  setup.backend = &backend;
+  setup.params = P;
+  setup.clients = store.num_clients();
+  setup.max_participants = std::min<int64_t>(store.num_clients(), int64_t(config.rounds) * config.clients_per_round);
+  setup.optimizer = optimizer;
+  setup.ranks = ranks_ ? ranks_->size() : 1;
+  client_ = make_client_algorithm(algorithm.client, algorithm.params, setup);
+  server_ = make_server_update(algorithm.server, algorithm.params, backend, P);
   TrainerOptions options;
-  options.optimizer = optimizer_params(config);
+  options.optimizer = optimizer;
+  options.loss = loss_.get();
+  options.client = client_.get();
   options.batch = config.batch;
   options.tile = config.replicas;
   options.max_replicas = static_cast<int>(config.clients_per_round);
@@ -115,6 +129,17 @@ void FederatedRun::set_global_params(const std::vector<float>& params) {
   ASTRAEA_CHECK(static_cast<int64_t>(params.size()) == model_->num_params(), "{} params for {}", params.size(),
                 model_->num_params());
   global_.upload(params.data(), params.size());
+}
+
+AlgorithmState FederatedRun::algorithm_state() const {
+  AlgorithmState s = server_->state();
+  s.append(client_->state());
+  return s;
+}
+
+void FederatedRun::restore_algorithm_state(const AlgorithmState& state, const std::string& source) {
+  server_->restore(state, source);
+  client_->restore(state, source);
 }
 
 RoundResult FederatedRun::run_round(int round) {
@@ -151,6 +176,7 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   for (size_t m = 0; m < mediators.size(); ++m) {
     plans[m] = make_step_plan(store, mediators[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
   }
+  client_->begin_round(plans);
   int64_t n = 0;
   for (const StepPlan& p : plans) n += p.samples;
   std::vector<float> coef(plans.size());
@@ -186,7 +212,8 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   }
   {
     PhaseScope phase("aggregate", &r.times.aggregate);
-    backend_.launch(Axpy{global_.data(), acc_.data(), 1.0f}, 1, model_->num_params());
+    server_->apply(global_.data(), acc_.data());
+    client_->end_round(backend_);
     backend_.synchronize();
   }
 

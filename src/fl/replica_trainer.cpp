@@ -16,20 +16,22 @@ namespace astraea {
 // The buffers of one lane: a workspace for `tile` replicas and their weights, gradients and
 // optimizer state.
 struct ReplicaTrainer::Lane {
-  Lane(Backend& be, const Model& model, int tile, int batch, bool moments, bool second_moment, bool own_acc)
+  Lane(Backend& be, const Model& model, int tile, int batch, bool moments, bool second_moment, bool own_acc,
+       int algorithm_buffers)
       : ws(be, model, tile, batch),
         weights(be, size_t(tile) * model.num_params()),
         grads(be, size_t(tile) * model.num_params()),
         m(be, moments ? size_t(tile) * model.num_params() : 0),
         v(be, second_moment ? size_t(tile) * model.num_params() : 0),
         acc(be, own_acc ? size_t(model.num_params()) : 0),
+        algorithm(be, size_t(algorithm_buffers) * tile * model.num_params()),
         loss_total(be, tile),
         coef(be, tile),
         ids(size_t(tile) * batch),
         steps(tile),
         keys(tile) {}
   ModelWorkspace ws;
-  DeviceArray<float> weights, grads, m, v, acc, loss_total, coef;
+  DeviceArray<float> weights, grads, m, v, acc, algorithm, loss_total, coef;
   std::vector<int32_t> ids;  // host staging
   std::vector<ReplicaStep> steps;
   std::vector<uint32_t> keys;
@@ -37,13 +39,18 @@ struct ReplicaTrainer::Lane {
 
 namespace {
 
-ReplicaStep make_step(const StepPlan& plan, int64_t s, const OptimizerParams& opt) {
+ReplicaStep make_step(const StepPlan& plan, int64_t s, const OptimizerParams& opt, const ClientAlgorithm* client) {
   ReplicaStep st;
-  st.flags = ReplicaStep::kActive | (plan.fresh[s] ? ReplicaStep::kFreshState : 0u);
+  st.flags = ReplicaStep::kActive | (plan.fresh[s] ? ReplicaStep::kFreshState : 0u) |
+             (plan.visit_edge[s] & 1 ? ReplicaStep::kVisitFirst : 0u) |
+             (plan.visit_edge[s] & 2 ? ReplicaStep::kVisitLast : 0u);
+  st.client = plan.step_client[s];
+  st.visit_steps = plan.visit_steps[s];
   const float t = static_cast<float>(plan.state_age[s]);
   st.bias_correction1 = 1.0f / (1.0f - std::pow(opt.beta1, t));
   st.bias_correction2 = 1.0f / (1.0f - std::pow(opt.beta2, t));
   st.inv_valid = 1.0f / static_cast<float>(plan.rows(s));
+  if (client) client->decorate(st, plan, s);
   return st;
 }
 
@@ -64,8 +71,9 @@ ReplicaTrainer::ReplicaTrainer(Backend& backend, const Model& model, const Train
   tile_ = options.tile > 0 ? options.tile : 1;
   if (options.tile == 0 && backend.is_device()) {
     // Waves of replicas: memory is bounded by the tile, never by the round's client count.
+    const int algorithm_buffers = options.client ? options.client->replica_buffers() : 0;
     const size_t per_replica = ModelWorkspace::bytes_for(model, 1, options.batch) +
-                               size_t(model.num_params()) * 4 * (2 + moments + second) + 64;
+                               size_t(model.num_params()) * 4 * (2 + moments + second + algorithm_buffers) + 64;
     const size_t budget = backend.memory_available() / 10 * 7;
     const size_t fit = budget / per_replica;
     ASTRAEA_REQUIRE(fit >= 1, "one replica of {} needs {} MB but {} MB of device memory are free: lower train.batch",
@@ -73,8 +81,10 @@ ReplicaTrainer::ReplicaTrainer(Backend& backend, const Model& model, const Train
     tile_ = static_cast<int>(std::min<size_t>(fit, std::max(1, options.max_replicas)));
   }
   const int lanes = tile_ == 1 ? backend.lanes() : 1;
+  const int algorithm_buffers = options.client ? options.client->replica_buffers() : 0;
   for (int i = 0; i < lanes; ++i) {
-    lanes_.push_back(std::make_unique<Lane>(backend, model, tile_, options.batch, moments, second, tile_ == 1));
+    lanes_.push_back(
+        std::make_unique<Lane>(backend, model, tile_, options.batch, moments, second, tile_ == 1, algorithm_buffers));
   }
 }
 
@@ -83,7 +93,8 @@ ReplicaTrainer::~ReplicaTrainer() = default;
 size_t ReplicaTrainer::workspace_bytes() const {
   size_t b = 0;
   for (const auto& l : lanes_) {
-    b += l->ws.bytes() + l->weights.bytes() + l->grads.bytes() + l->m.bytes() + l->v.bytes() + l->acc.bytes();
+    b += l->ws.bytes() + l->weights.bytes() + l->grads.bytes() + l->m.bytes() + l->v.bytes() + l->acc.bytes() +
+         l->algorithm.bytes();
   }
   return b;
 }
@@ -110,8 +121,32 @@ TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::
   for (const StepPlan& p : plans) {
     for (int64_t s = 0; s < p.steps(); ++s) ASTRAEA_CHECK(p.rows(s) <= options_.batch, "step of {} rows", p.rows(s));
   }
-  return tile_ == 1 ? train_lanes(plans, coef, pool, global, acc, round)
-                    : train_tiles(plans, coef, pool, global, acc, round);
+  const TrainStats stats = tile_ == 1 ? train_lanes(plans, coef, pool, global, acc, round)
+                                      : train_tiles(plans, coef, pool, global, acc, round);
+  if (options_.client) {
+    for (const auto& lane : lanes_) options_.client->finish_lane(backend_, lane->algorithm.data(), tile_);
+  }
+  return stats;
+}
+
+bool ReplicaTrainer::fused_sgd() const {
+  return options_.optimizer.kind == OptimizerKind::kSgd && !(options_.client && options_.client->changes_gradient());
+}
+
+void ReplicaTrainer::adjust_gradient(Lane& lane, int replicas, const float* global) const {
+  if (!options_.client || !options_.client->changes_gradient()) return;
+  ClientStepContext c;
+  c.backend = &backend_;
+  c.replicas = replicas;
+  c.params = model_.num_params();
+  c.global = global;
+  c.weights = lane.weights.data();
+  c.grads = lane.grads.data();
+  c.steps = lane.ws.steps();
+  c.buffers = lane.algorithm.data();
+  c.tile = tile_;
+  c.lr = options_.optimizer.lr;
+  options_.client->adjust_gradient(c);
 }
 
 // ---- lanes: one replica at a time per thread
@@ -124,7 +159,7 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
   // every run.
   const std::vector<std::vector<size_t>> assigned = deal_longest_first(plans, lanes);
 
-  const bool direct_sgd = options_.optimizer.kind == OptimizerKind::kSgd;
+  const bool direct_sgd = fused_sgd();
   const float lr = options_.optimizer.lr;
   std::vector<TrainStats> stats(lanes);
   std::exception_ptr failure;
@@ -135,6 +170,7 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
       Lane& lane = *lanes_[t];
       ModelWorkspace& ws = lane.ws;
       backend_.zero(lane.acc.data(), lane.acc.bytes());
+      backend_.zero(lane.algorithm.data(), lane.algorithm.bytes());
       backend_.zero(lane.loss_total.data(), lane.loss_total.bytes());
       for (size_t i : assigned[t]) {
         const StepPlan& plan = plans[i];
@@ -149,7 +185,7 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
         for (int64_t s = 0; s <= last; ++s) {
           const int rows = static_cast<int>(plan.rows(s));
           const bool first = s == 0;
-          ReplicaStep step = make_step(plan, s, options_.optimizer);
+          ReplicaStep step = make_step(plan, s, options_.optimizer, options_.client);
           step.coef = coef[i];
           if (first) step.flags |= ReplicaStep::kFromGlobal;
           if (s == last) step.flags |= ReplicaStep::kAccumulate;
@@ -183,9 +219,10 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
             }
           }
           model_forward(model_, ws, pass);
-          model_loss_and_backward(model_, ws, pass, target);
+          model_loss_and_backward(model_, ws, pass, target, options_.loss);
           backend_.launch(LossSum{ws.loss(), lane.loss_total.data(), rows}, 1, 1);
           if (!direct_sgd) {
+            adjust_gradient(lane, 1, global);
             backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
                                             lane.v.data(), global, lane.acc.data(), ws.steps(), P},
                             1, P);
@@ -219,9 +256,10 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
                                        const SamplePool& pool, const float* global, float* acc, uint32_t round) {
   const int64_t P = model_.num_params();
   const int B = options_.batch;
-  const bool direct_sgd = options_.optimizer.kind == OptimizerKind::kSgd;
+  const bool direct_sgd = fused_sgd();
   Lane& lane = *lanes_[0];
   ModelWorkspace& ws = lane.ws;
+  backend_.zero(lane.algorithm.data(), lane.algorithm.bytes());
   TrainStats total;
   for (size_t begin = 0; begin < plans.size(); begin += tile_) {
     const int R = static_cast<int>(std::min<size_t>(tile_, plans.size() - begin));
@@ -243,7 +281,7 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
           continue;
         }
         std::copy(plan.step_samples(s), plan.step_samples(s) + plan.rows(s), lane.ids.begin() + int64_t(r) * B);
-        lane.steps[r] = make_step(plan, s, options_.optimizer);
+        lane.steps[r] = make_step(plan, s, options_.optimizer, options_.client);
         total.rows += plan.rows(s);
         total.steps += 1;
       }
@@ -265,9 +303,10 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
       const GradTarget target = direct_sgd ? GradTarget{lane.weights.data(), P, -options_.optimizer.lr, 1.0f}
                                            : GradTarget{lane.grads.data(), P, 1.0f, 0.0f};
       model_forward(model_, ws, pass);
-      model_loss_and_backward(model_, ws, pass, target);
+      model_loss_and_backward(model_, ws, pass, target, options_.loss);
       backend_.launch(LossSum{ws.loss(), lane.loss_total.data(), B}, R, 1);
       if (!direct_sgd) {
+        adjust_gradient(lane, R, global);
         backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
                                         lane.v.data(), global, nullptr, ws.steps(), P},
                         R, P);

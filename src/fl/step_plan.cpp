@@ -25,6 +25,7 @@ StepPlan make_step_plan(const ClientStore& store, const std::vector<int64_t>& cl
       HostEngine engine = make_host_engine(seed, RngStream::kBatchOrder, static_cast<uint32_t>(k), round,
                                            static_cast<uint32_t>(em));
       bool first_batch_of_client = true;
+      const size_t visit_begin = plan.fresh.size();
       for (int e = 0; e < local.local_epochs; ++e) {
         order.assign(store.samples(k), store.samples(k) + n);
         // Seeded Fisher-Yates (std::shuffle's algorithm is unspecified across libraries).
@@ -40,8 +41,14 @@ StepPlan make_step_plan(const ClientStore& store, const std::vector<int64_t>& cl
           age = fresh ? 1 : age + 1;
           plan.fresh.push_back(fresh ? 1 : 0);
           plan.state_age.push_back(age);
+          plan.step_client.push_back(static_cast<int32_t>(k));
           first_batch_of_client = false;
         }
+      }
+      const size_t visit_end = plan.fresh.size();
+      for (size_t s = visit_begin; s < visit_end; ++s) {
+        plan.visit_steps.push_back(static_cast<int32_t>(visit_end - visit_begin));
+        plan.visit_edge.push_back(static_cast<uint8_t>((s == visit_begin ? 1 : 0) | (s + 1 == visit_end ? 2 : 0)));
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -50,11 +51,16 @@ void write_checkpoint(const std::string& dir, const Model& model, const Checkpoi
   for (const ParamTensor& t : model.tensors()) {
     tensors.push_back(NamedTensor{t.name, t.shape, checkpoint.params.data() + t.offset});
   }
-  write_safetensors(partial, tensors,
-                    {{"model", model.name()},
-                     {"round", std::to_string(checkpoint.round)},
-                     {"config", checkpoint.config_json},
-                     {"producer", "astraea-sim checkpoint"}});
+  for (const StateTensor& t : checkpoint.state.tensors) {
+    ASTRAEA_CHECK(t.name.find('/') != std::string::npos, "state tensor {} needs a part/ prefix", t.name);
+    tensors.push_back(NamedTensor{t.name, t.shape, t.data.data()});
+  }
+  std::map<std::string, std::string> meta = {{"model", model.name()},
+                                             {"round", std::to_string(checkpoint.round)},
+                                             {"config", checkpoint.config_json},
+                                             {"producer", "astraea-sim checkpoint"}};
+  for (const auto& [k, v] : checkpoint.state.metadata) meta["state:" + k] = v;
+  write_safetensors(partial, tensors, meta);
   if (std::rename(partial.c_str(), path.c_str()) != 0) {
     ASTRAEA_FAIL("{}: cannot replace ({})", path, std::strerror(errno));
   }
@@ -86,8 +92,17 @@ Checkpoint read_checkpoint(const std::string& dir, const Model& model) {
     if (it->second.shape != t.shape) ASTRAEA_FAIL("{}: tensor {} has the wrong shape for {}", path, t.name, model.name());
     std::copy(it->second.data.begin(), it->second.data.end(), c.params.begin() + t.offset);
   }
-  if (tensors.size() != model.tensors().size()) {
-    ASTRAEA_FAIL("{}: {} tensors, {} has {}", path, tensors.size(), model.name(), model.tensors().size());
+  const std::vector<ParamTensor> model_tensors = model.tensors();
+  for (const auto& [name, t] : tensors) {
+    if (name.find('/') != std::string::npos) {
+      c.state.tensors.push_back(StateTensor{name, t.shape, t.data});
+    } else if (std::none_of(model_tensors.begin(), model_tensors.end(),
+                            [&](const ParamTensor& p) { return p.name == name; })) {
+      ASTRAEA_FAIL("{}: tensor {} is not part of {}", path, name, model.name());
+    }
+  }
+  for (const auto& [k, v] : meta) {
+    if (k.rfind("state:", 0) == 0) c.state.metadata[k.substr(6)] = v;
   }
   return c;
 }

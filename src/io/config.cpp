@@ -6,7 +6,10 @@
 
 #include "astraea/core/error.hpp"
 #include "astraea/backend/backend_registry.hpp"
+#include "astraea/fl/client_algorithm.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/fl/server_update.hpp"
+#include "astraea/nn/losses.hpp"
 #include "astraea/nn/model.hpp"
 #include "astraea/nn/optimizers.hpp"
 #include "config_reader.hpp"
@@ -145,6 +148,39 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   if (a.mediator_epochs < 1) r.fail(s, "mediator_epochs", fmt::format("must be at least 1, got {}", a.mediator_epochs));
 }
 
+// [algorithm]: the three plug-ins by name, and every parameter a registered loss, client algorithm
+// or server update declares (a key none declares is unknown; each value is checked against its
+// declared range).
+void read_algorithm(ConfigReader& r, AlgorithmConfig& a) {
+  const std::string s = "algorithm";
+  r.read(s, "loss", a.loss);
+  r.read(s, "client", a.client);
+  r.read(s, "server", a.server);
+  require_name(r, s, "loss", a.loss, loss_registry().names());
+  require_name(r, s, "client", a.client, client_algorithm_registry().names());
+  require_name(r, s, "server", a.server, server_update_registry().names());
+  std::vector<ParamSpec> specs;
+  for (const auto& e : loss_registry().entries()) specs.insert(specs.end(), e.params.begin(), e.params.end());
+  for (const auto& e : client_algorithm_registry().entries()) specs.insert(specs.end(), e.params.begin(), e.params.end());
+  for (const auto& e : server_update_registry().entries()) specs.insert(specs.end(), e.params.begin(), e.params.end());
+  for (const ParamSpec& p : specs) {
+    if (a.params.count(p.name) || !r.has(s, p.name)) continue;
+    double v = 0;
+    r.read(s, p.name, v);
+    a.params[p.name] = v;
+  }
+  for (const ParamSpec& p : specs) {
+    const auto it = a.params.find(p.name);
+    if (it == a.params.end()) continue;
+    const double v = it->second;
+    const bool low_ok = p.lo_inclusive ? v >= p.lo : v > p.lo;
+    if (!(low_ok && v <= p.hi)) {
+      r.fail(s, p.name.c_str(),
+             fmt::format("must be {} {} and <= {} ({}), got {}", p.lo_inclusive ? ">=" : ">", p.lo, p.hi, p.help, v));
+    }
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -160,6 +196,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_partition(r, c.partition, c.seed);
   read_train(r, c.train);
   read_astraea(r, c.astraea);
+  read_algorithm(r, c.algorithm);
   r.finish();
   try {
     check_partition_spec(c.partition);

@@ -7,6 +7,7 @@
 
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
+#include "astraea/nn/losses.hpp"
 
 namespace astraea {
 
@@ -118,11 +119,11 @@ LayerPass with_scratch(LayerPass p, ModelWorkspace& ws) {
   return p;
 }
 
-void run_loss(const Model& model, ModelWorkspace& ws, const LayerPass& p, float* dlogits) {
+void run_loss(const Model& model, ModelWorkspace& ws, const LayerPass& p, float* dlogits, const TrainingLoss* loss) {
   const int64_t rows = int64_t(p.replicas) * p.batch;
-  p.backend->launch(SoftmaxCrossEntropy{ws.logits(), ws.labels(), ws.steps(), ws.loss(), dlogits, ws.predicted(),
-                                        p.batch, model.classes()},
-                    1, rows);
+  SoftmaxLoss f{ws.logits(), ws.labels(), ws.steps(), ws.loss(), dlogits, ws.predicted(), p.batch, model.classes()};
+  if (loss) f = loss->configure(f);
+  p.backend->launch(f, 1, rows);
 }
 
 }  // namespace
@@ -135,12 +136,15 @@ void model_forward(const Model& model, ModelWorkspace& ws, const LayerPass& pass
   }
 }
 
-void model_loss(const Model& model, ModelWorkspace& ws, const LayerPass& pass) { run_loss(model, ws, pass, nullptr); }
+void model_loss(const Model& model, ModelWorkspace& ws, const LayerPass& pass) {
+  run_loss(model, ws, pass, nullptr, nullptr);
+}
 
-void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const LayerPass& pass, const GradTarget& grad) {
+void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const LayerPass& pass, const GradTarget& grad,
+                             const TrainingLoss* loss) {
   LayerPass p = with_scratch(pass, ws);
   int cur = 0;
-  run_loss(model, ws, p, ws.grad(cur));
+  run_loss(model, ws, p, ws.grad(cur), loss);
   for (size_t i = model.layers().size(); i-- > 0;) {
     const Layer& layer = *model.layers()[i];
     // The first layer needs no input gradient; nor does anything before the first parameters.

@@ -5,6 +5,7 @@
 // in one place (its *_registry.cpp), so adding a plug-in is its own file, one entry and a test.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,24 @@ struct ParamSpec {
   double hi = 1e300;
   bool lo_inclusive = true;
   std::string help;
+};
+
+// A plug-in's view of its parameters: the config's value when set, else the spec's default.
+class ParamValues {
+ public:
+  ParamValues(const std::map<std::string, double>& set, const std::vector<ParamSpec>& specs) : set_(set), specs_(specs) {}
+  double operator[](const std::string& name) const {
+    for (const ParamSpec& p : specs_) {
+      if (p.name != name) continue;
+      const auto it = set_.find(name);
+      return it == set_.end() ? p.fallback : it->second;
+    }
+    ASTRAEA_FAIL("parameter {} is not declared by this plug-in", name);
+  }
+
+ private:
+  const std::map<std::string, double>& set_;
+  const std::vector<ParamSpec>& specs_;
 };
 
 template <typename Factory>

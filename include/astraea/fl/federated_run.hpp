@@ -1,6 +1,7 @@
 // The synchronous round loop: sample the round's online clients, group them into mediators
-// (single clients under FedAvg), train every mediator as a replica, apply
-// w <- w + sum_m (n_m / n) (w_m - w), and evaluate on the balanced test set.
+// (single clients under FedAvg), train every mediator as a replica, hand the server update the
+// weighted delta sum_m (n_m / n) (w_m - w) (FedAvg: w += delta), and evaluate on the balanced test
+// set. The loss, the client algorithm and the server update are plug-ins ([algorithm]).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,8 @@
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
+#include "astraea/fl/server_update.hpp"
+#include "astraea/nn/losses.hpp"
 #include "astraea/fl/train_config.hpp"
 
 namespace astraea {
@@ -49,8 +52,9 @@ class FederatedRun {
   // With augmentation configured, clients augment their data once, here. With a communicator of
   // several ranks (which must outlive the run), each rank trains its share of every round's
   // mediators, the aggregate is summed across ranks, and rank 0 alone evaluates.
-  FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, uint64_t seed, const Dataset& train,
-               const Dataset& test, const ClientStore& store, Backend& backend, Communicator* ranks = nullptr);
+  FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm, uint64_t seed,
+               const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
+               Communicator* ranks = nullptr);
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
@@ -58,6 +62,10 @@ class FederatedRun {
   std::vector<float> global_params() const;
   // The global model to continue from (a checkpoint's): the next run_round must be the round after.
   void set_global_params(const std::vector<float>& params);
+  // What the algorithm carries across rounds (server optimizer, clients' state), for checkpoints;
+  // restore_algorithm_state throws naming `source` when the state does not fit this run.
+  AlgorithmState algorithm_state() const;
+  void restore_algorithm_state(const AlgorithmState& state, const std::string& source);
   const ReplicaTrainer& trainer() const { return *trainer_; }
   // The clients as trained: after augmentation when it is on.
   const ClientStore& clients() const { return augmented_ ? augmented_->clients : store_; }
@@ -70,6 +78,7 @@ class FederatedRun {
 
   TrainConfig config_;
   AstraeaConfig astraea_;
+  AlgorithmConfig algorithm_;
   uint64_t seed_;
   const ClientStore& store_;
   std::unique_ptr<AugmentedData> augmented_;
@@ -80,6 +89,9 @@ class FederatedRun {
   std::unique_ptr<Model> model_;
   std::unique_ptr<DeviceData> data_;
   DeviceArray<float> global_, acc_;
+  std::unique_ptr<TrainingLoss> loss_;
+  std::unique_ptr<ClientAlgorithm> client_;
+  std::unique_ptr<ServerUpdate> server_;
   std::unique_ptr<ReplicaTrainer> trainer_;
   std::unique_ptr<Evaluator> evaluator_;
 };

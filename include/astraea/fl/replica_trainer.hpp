@@ -5,12 +5,15 @@
 //    last step writes straight into the thread's aggregate (no copy in, no accumulate pass);
 //  - tiles (GPU, or tile > 1): waves of up to `tile` replicas step together in one batched call
 //    per layer; replicas that have finished or whose batch is short are masked.
+// The loss and the client algorithm (FedProx, SCAFFOLD) plug in at fixed points of both; with
+// plain SGD and no gradient term the gradient GEMMs update the weights in place (fused SGD).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "astraea/fl/client_algorithm.hpp"
 #include "astraea/fl/step_plan.hpp"
 #include "astraea/nn/model.hpp"
 
@@ -23,6 +26,8 @@ struct TrainerOptions {
                       // as `max_replicas` and 70% of free memory allow
   int max_replicas = 64;  // most replicas a round trains (device sizing)
   uint64_t seed = 1;  // dropout draws
+  const TrainingLoss* loss = nullptr;  // null: cross-entropy
+  ClientAlgorithm* client = nullptr;   // null: local training on the loss alone (FedAvg)
 };
 
 struct TrainStats {
@@ -53,6 +58,8 @@ class ReplicaTrainer {
 
  private:
   struct Lane;
+  bool fused_sgd() const;  // plain SGD with the loss's gradient alone: the GEMMs update in place
+  void adjust_gradient(Lane& lane, int replicas, const float* global) const;
   TrainStats train_lanes(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,
                          const float* global, float* acc, uint32_t round);
   TrainStats train_tiles(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,

@@ -16,6 +16,9 @@ struct StepPlan {
   std::vector<int64_t> step_start;  // step s: sample_ids[step_start[s], step_start[s + 1])
   std::vector<uint8_t> fresh;       // step s begins with a fresh optimizer state
   std::vector<int32_t> state_age;   // steps since the last fresh state, 1-based (Adam's t)
+  std::vector<int32_t> step_client; // step s trains on this client's samples
+  std::vector<int32_t> visit_steps; // steps of the client visit step s belongs to
+  std::vector<uint8_t> visit_edge;  // bit 0: first step of a client visit, bit 1: last
   int64_t samples = 0;              // n_m: samples of the mediator's clients (each counted once)
   uint32_t key = 0;                 // the replica's identity for counter-based draws (dropout)
 

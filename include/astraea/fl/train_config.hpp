@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "astraea/data/augmentation.hpp"
@@ -38,6 +39,15 @@ struct AstraeaConfig {
   // scan. An estimate (~40 us per pick against the host's ~1 s at 2*10^4), not yet measured.
   int64_t device_scheduler_from = 20000;
   int mediator_epochs = 1;            // E_m
+};
+
+// [algorithm]: the FL algorithm around the local training, each part a registered plug-in. The
+// defaults are FedAvg: cross-entropy, no client term, the server applies the weighted delta.
+struct AlgorithmConfig {
+  std::string loss = "ce";        // nn/losses.hpp: ce | focal | fedlc | fedrs
+  std::string client = "none";    // fl/client_algorithm.hpp: none | fedprox | scaffold
+  std::string server = "fedavg";  // fl/server_update.hpp: fedavg | fedavgm | fedadam | fedyogi | fedadagrad
+  std::map<std::string, double> params;  // the plug-ins' parameters set in the config (defaults: their specs)
 };
 
 }  // namespace astraea

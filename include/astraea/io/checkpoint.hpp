@@ -1,13 +1,15 @@
-// A run's checkpoint, DIR/checkpoint.safetensors: the global model after a round, the round, and
-// the config it was trained under. Everything else a round needs is a pure function of (config,
-// seed, round) — client sampling, schedules, minibatch order, dropout and augmentation draw from
-// counter-based streams, and optimizer state starts fresh each round — so resuming from it
-// reproduces the uninterrupted run exactly.
+// A run's checkpoint, DIR/checkpoint.safetensors: the global model after a round, the round, the
+// config it was trained under, and the algorithm's state (server optimizer moments, clients'
+// control variates; tensors named "part/name"). Everything else a round needs is a pure function
+// of (config, seed, round) — client sampling, schedules, minibatch order, dropout and augmentation
+// draw from counter-based streams, and client optimizer state starts fresh each round — so
+// resuming from it reproduces the uninterrupted run exactly.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "astraea/fl/algorithm_state.hpp"
 #include "astraea/nn/model.hpp"
 
 namespace astraea {
@@ -16,6 +18,7 @@ struct Checkpoint {
   int round = 0;            // rounds completed
   std::string config_json;  // config_as_json of the run
   std::vector<float> params;
+  AlgorithmState state;
 };
 
 std::string checkpoint_path(const std::string& dir);

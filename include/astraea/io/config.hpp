@@ -19,6 +19,7 @@ struct ExperimentConfig {
   PartitionSpec partition;
   TrainConfig train;
   AstraeaConfig astraea;
+  AlgorithmConfig algorithm;
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 

@@ -11,6 +11,8 @@
 
 namespace astraea {
 
+class TrainingLoss;
+
 class Model {
  public:
   Model(std::string name, TensorShape input, int classes, std::vector<std::unique_ptr<Layer>> layers);
@@ -82,9 +84,10 @@ class ModelWorkspace {
 
 // Forward through every layer: input in ws.activation(0), logits in ws.logits().
 void model_forward(const Model& model, ModelWorkspace& ws, const LayerPass& pass);
-// Loss, then backward through every layer into `grad`. Labels and steps (inv_valid) must be set;
-// writes per-row losses and predictions.
-void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const LayerPass& pass, const GradTarget& grad);
+// Loss (`loss`, or cross-entropy when null), then backward through every layer into `grad`. Labels
+// and steps (inv_valid, client) must be set; writes per-row losses and predictions.
+void model_loss_and_backward(const Model& model, ModelWorkspace& ws, const LayerPass& pass, const GradTarget& grad,
+                             const TrainingLoss* loss = nullptr);
 // Loss and predictions only (evaluation).
 void model_loss(const Model& model, ModelWorkspace& ws, const LayerPass& pass);
 

@@ -52,5 +52,26 @@ TEST(Config, BadValuesAreErrorsNamingTheKey) {
   EXPECT_ERROR_MENTIONS(load_config("/nonexistent/c.toml"), "/nonexistent/c.toml", "cannot open");
 }
 
+// [algorithm]: plug-ins by name, each parameter declared by some plug-in and within its range.
+TEST(Config, AlgorithmSection) {
+  const ExperimentConfig c = parse_config("[algorithm]\nloss = \"fedlc\"\nserver = \"fedadam\"\nserver_lr = 0.03\n",
+                                          "a.toml", {"algorithm.client=fedprox", "algorithm.prox_mu=0.1"});
+  EXPECT_EQ(c.algorithm.loss, "fedlc");
+  EXPECT_EQ(c.algorithm.client, "fedprox");
+  EXPECT_EQ(c.algorithm.server, "fedadam");
+  EXPECT_DOUBLE_EQ(c.algorithm.params.at("server_lr"), 0.03);
+  EXPECT_DOUBLE_EQ(c.algorithm.params.at("prox_mu"), 0.1);
+  EXPECT_EQ(c.algorithm.params.count("fedlc_tau"), 0u);  // unset: the plug-in's default applies
+  const AlgorithmConfig fedavg = parse_config("", "a.toml").algorithm;
+  EXPECT_EQ(fedavg.loss + fedavg.client + fedavg.server, "cenonefedavg");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nloss = \"dice\"\n", "a.toml"), "a.toml", "algorithm.loss", "fedrs");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nclient = \"ditto\"\n", "a.toml"), "algorithm.client", "scaffold");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nserver = \"sgd\"\n", "a.toml"), "algorithm.server", "fedyogi");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nprox_muu = 1\n", "a.toml"), "algorithm.prox_muu");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nfedrs_alpha = 1.5\n", "a.toml"), "algorithm.fedrs_alpha", "<= 1");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nserver_lr = 0\n", "a.toml"), "algorithm.server_lr", "> 0");
+  EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nfocal_gamma = \"two\"\n", "a.toml"), "algorithm.focal_gamma");
+}
+
 }  // namespace
 }  // namespace astraea

@@ -25,7 +25,18 @@ std::string mediator_epochs_of(const ExperimentConfig& base) {
 
 // The keys every method starts from: FedAvg.
 std::vector<std::string> fedavg_reset() {
-  return {"astraea.augmentation=none", "astraea.scheduler=none", "astraea.mediator_epochs=1"};
+  return {"astraea.augmentation=none", "astraea.scheduler=none", "astraea.mediator_epochs=1",
+          "algorithm.loss=ce",         "algorithm.client=none",   "algorithm.server=fedavg"};
+}
+
+std::vector<std::string> just(std::string o) { return {std::move(o)}; }
+
+// SCAFFOLD's option II is defined for plain SGD: on a config whose clients use another optimizer,
+// the method trains its clients with SGD at 0.05 (McMahan et al.'s rate for these models).
+std::vector<std::string> scaffold_of(const ExperimentConfig& base) {
+  std::vector<std::string> o = {"algorithm.client=scaffold", "train.optimizer=sgd", "train.momentum=0"};
+  if (base.train.optimizer != "sgd") o.push_back("train.lr=0.05");
+  return o;
 }
 
 std::string key_of(const std::string& override_text) { return override_text.substr(0, override_text.find('=')); }
@@ -59,7 +70,16 @@ const Registry<MethodRecipe>& method_registry() {
        {"random_mediators", "Astraea, random mediators",
         {[](const ExperimentConfig& b) {
           return std::vector<std::string>{augmentation_of(b), "astraea.scheduler=random", mediator_epochs_of(b)};
-        }}}});
+        }}},
+       {"fedprox", "FedProx", {[](const ExperimentConfig&) { return just("algorithm.client=fedprox"); }}},
+       {"scaffold", "SCAFFOLD", {scaffold_of}},
+       {"fedavgm", "FedAvgM", {[](const ExperimentConfig&) { return just("algorithm.server=fedavgm"); }}},
+       {"fedadam", "FedAdam", {[](const ExperimentConfig&) { return just("algorithm.server=fedadam"); }}},
+       {"fedyogi", "FedYogi", {[](const ExperimentConfig&) { return just("algorithm.server=fedyogi"); }}},
+       {"fedadagrad", "FedAdagrad", {[](const ExperimentConfig&) { return just("algorithm.server=fedadagrad"); }}},
+       {"focal", "focal loss", {[](const ExperimentConfig&) { return just("algorithm.loss=focal"); }}},
+       {"fedlc", "FedLC", {[](const ExperimentConfig&) { return just("algorithm.loss=fedlc"); }}},
+       {"fedrs", "FedRS", {[](const ExperimentConfig&) { return just("algorithm.loss=fedrs"); }}}});
   return r;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every GPU check of the project in one go, for a lent GPU machine (one `run` call of the device
-# tool, with device-dist/ from scripts/device_pack.sh carried). Each step's output goes to
+# Every GPU check of the project in one go, for a GPU machine that has the CUDA toolkit but
+# not the Debian libraries (one bounded command, with device-dist/ from scripts/device_pack.sh). Each step's output goes to
 # $OUT/<step>.txt (or ./gpu-results/ without $OUT); a failing step is recorded and the rest run.
 #   1. nvidia-smi                       the device
 #   2. the CUDA twin tests              every op, a whole short run, the schedulers: cuda vs cpu
@@ -9,8 +9,8 @@
 #   5. round_throughput                 the CPU engine on that machine's cores, for scale
 #   6. the pfl CIFAR-10 benchmark       configs/bench-pfl-cifar10.toml on cuda, 1500 rounds, --profile
 #
-# From this machine (device tool): run(command="bash bench/gpu_suite.sh", carry=["device-dist"],
-# timeout_s=600); the files come back from $OUT.
+# On the GPU machine, from the repository root with device-dist/ beside it: bash bench/gpu_suite.sh
+# (under ten minutes); the results are the files under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs what a lent GPU machine needs to run the GPU tests and benchmarks: that machine has the
+# Packs what a GPU machine needs to run the GPU tests and benchmarks: that machine has the
 # CUDA toolkit but none of the Debian libraries and no network. Builds into build-device/ (CUDA on,
 # no MPI, Hopper sm_90, no -march=native: that machine's CPU is another), then gathers the
 # executables and the non-system shared libraries they load into device-dist/ (ignored by git,

@@ -9,3 +9,20 @@ option(ASTRAEA_NATIVE "Compile host code for this CPU (-march=native)" ON)
 
 # Warnings for our own C++ only (CUDA host passes get their own flags in cuda/).
 set(ASTRAEA_CXX_WARNINGS $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+
+# Sanitizers for every C++ target, e.g. -DASTRAEA_SANITIZE=address,undefined (scripts/sanitize.sh).
+set(ASTRAEA_SANITIZE "" CACHE STRING "Build with -fsanitize=<list> (e.g. address,undefined); empty: none")
+if(ASTRAEA_SANITIZE)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${ASTRAEA_SANITIZE}> $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>)
+  add_link_options(-fsanitize=${ASTRAEA_SANITIZE})
+endif()
+# libFuzzer targets for the readers (tests/fuzz/, scripts/fuzz.sh); needs clang.
+option(ASTRAEA_FUZZ "Build the libFuzzer targets (clang only)" OFF)
+if(ASTRAEA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "ASTRAEA_FUZZ=ON needs clang: configure with CXX=clang++ CC=clang (scripts/fuzz.sh does)")
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined>)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what astraea-sim needs from Debian 12 packages. Idempotent: installs only what is
 # missing; runs apt as root directly, through sudo otherwise.
+#   scripts/setup.sh          the build, the tests, the demo
+#   scripts/setup.sh fuzz     also clang and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,12 @@ packages=(
   libopenmpi-dev openmpi-bin
   dataset-fashion-mnist python3 python3-venv python3-matplotlib
 )
+for group in "$@"; do
+  case "$group" in
+    fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;
+    *) echo "setup: unknown group '$group' (known: fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "astraea/backend/backend_registry.hpp"
+#include "astraea/core/error.hpp"
 #include "astraea/core/trace.hpp"
 #include "astraea/experiment/experiment.hpp"
 #include "astraea/io/config.hpp"
@@ -78,6 +79,7 @@ void run(const RunCommand& o) {
     spdlog::info("wrote {} (open in https://ui.perfetto.dev)", Tracer::instance().path());
   }
   if (o.profile && writer) print_profile(outcome.rounds, outcome.io_seconds);
+  if (!outcome.diverged.empty()) ASTRAEA_FAIL("{}", outcome.diverged);
   if (outcome.stopped) throw Interrupted{128 + (outcome.signal ? outcome.signal : SIGTERM)};
 }
 

@@ -1,5 +1,7 @@
 // astraea: the simulator's command-line entry point. Subcommands live in cmd_*.cpp.
 #include <cstdio>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -36,6 +38,15 @@ int main(int argc, char** argv) {
     return e.exit_code;
   } catch (const astraea::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    astraea::abort_ranks(2);
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory: lower the config's sizes (partition.clients, train.batch, "
+                         "train.replicas, train.eval_batch, data.*_samples)\n");
+    astraea::abort_ranks(2);
+    return 2;
+  } catch (const std::length_error& e) {
+    std::fprintf(stderr, "error: a size beyond what this machine can hold (%s): lower the config's sizes\n", e.what());
     astraea::abort_ranks(2);
     return 2;
   } catch (const std::exception& e) {

@@ -26,6 +26,9 @@ NamedSpec parse_named_spec(const std::string& spec, const std::string& key) {
 double require_param(const NamedSpec& spec, const std::string& key, double lo, bool inclusive) {
   if (!spec.value) ASTRAEA_FAIL("{} = \"{}\" needs a parameter, e.g. \"{}:{}\"", key, spec.name, spec.name, lo + 1);
   const double v = *spec.value;
+  if (!std::isfinite(v) || std::fabs(v) > 1e6) {
+    ASTRAEA_FAIL("{} = \"{}:{}\": the parameter must be a finite number of at most 1e6", key, spec.name, v);
+  }
   if (inclusive ? v < lo : v <= lo) {
     ASTRAEA_FAIL("{} = \"{}:{}\": the parameter must be {} {}", key, spec.name, v, inclusive ? ">=" : ">", lo);
   }

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <climits>
 #include <numeric>
+
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -63,6 +66,12 @@ const Registry<AugmentationRule>& augmentation_registry() {
   return r;
 }
 
+namespace {
+
+double memory_bytes() { return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE)); }
+
+}  // namespace
+
 std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const AugmentationConfig& config) {
   return augmentation_registry().at(config.method, "astraea.augmentation").make(sizes, config);
 }
@@ -74,6 +83,24 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
   const int64_t clients = store.num_clients();
   out.generated_per_client.assign(clients, 0);
   out.dropped_per_client.assign(clients, 0);
+  // What the ratios ask for, before anything is generated: sample ids are 32-bit and the images
+  // must fit in memory.
+  const std::vector<int64_t> sizes = store.global_histogram();
+  double planned = 0;
+  for (size_t y = 0; y < sizes.size(); ++y) {
+    if (!std::isfinite(out.ratios[y])) {
+      ASTRAEA_FAIL("astraea.augmentation = \"{}\": class {}'s ratio is not finite: lower astraea.alpha or "
+                   "astraea.tau_d",
+                   config.method, y);
+    }
+    planned += std::max(0.0, out.ratios[y] - 1.0) * double(sizes[y]);
+  }
+  const double limit = std::min(double(INT32_MAX) - double(train.n), 0.5 * double(memory_bytes()) / train.sample_bytes());
+  if (planned > limit) {
+    ASTRAEA_FAIL("astraea.augmentation = \"{}\" would generate about {:.3g} images, more than {:.3g} (32-bit sample "
+                 "ids, half this machine's memory): lower astraea.alpha or raise astraea.tau_d",
+                 config.method, planned, limit);
+  }
 
   // Decide, per client and sample, what is kept and how many copies are generated.
   std::vector<std::vector<int32_t>> kept(clients);

@@ -226,17 +226,22 @@ std::pair<const PartitionMethod*, double> parse_method(const PartitionSpec& spec
 }  // namespace
 
 void check_partition_spec(const PartitionSpec& spec) {
-  ASTRAEA_REQUIRE(spec.clients >= 1, "partition.clients = {}: must be at least 1", spec.clients);
+  ASTRAEA_REQUIRE(spec.clients >= 1 && spec.clients <= int64_t(1) << 30, "partition.clients = {}: must be in [1, 2^30]",
+                  spec.clients);
   ASTRAEA_REQUIRE(spec.samples >= 0, "partition.samples = {}: must be >= 0 (0 = as many as the profile allows)",
                   spec.samples);
-  ASTRAEA_REQUIRE(spec.min_client_size >= 1, "partition.min_client_size = {}: must be at least 1", spec.min_client_size);
-  ASTRAEA_REQUIRE(spec.local_beta > 0, "partition.local_beta = {}: must be > 0", spec.local_beta);
+  ASTRAEA_REQUIRE(spec.min_client_size >= 1 && spec.min_client_size <= int64_t(1) << 30,
+                  "partition.min_client_size = {}: must be in [1, 2^30]", spec.min_client_size);
+  ASTRAEA_REQUIRE(spec.local_beta > 0 && spec.local_beta <= 1e6, "partition.local_beta = {}: must be in (0, 1e6]",
+                  spec.local_beta);
   ASTRAEA_REQUIRE(spec.local == "random" || spec.local == "balanced",
                   "partition.local = \"{}\": expected random or balanced", spec.local);
   check_class_profile(spec.global, "partition.global");
   const NamedSpec sizes = parse_named_spec(spec.sizes, "partition.sizes");
   if (sizes.name == "lognormal") {
-    require_param(sizes, "partition.sizes", 0.0, true);
+    const double sigma = require_param(sizes, "partition.sizes", 0.0, true);
+    // Beyond this a few clients get every sample (exp(10 z) spans 10^+-13 over z in [-3, 3]).
+    ASTRAEA_REQUIRE(sigma <= 10, "partition.sizes = \"{}\": sigma must be at most 10", spec.sizes);
   } else {
     ASTRAEA_REQUIRE(sizes.name == "even" && !sizes.value,
                     "partition.sizes = \"{}\": unknown size model (expected even or lognormal:sigma)", spec.sizes);
@@ -276,7 +281,7 @@ ClientStore make_partition(const PartitionSpec& spec, const std::vector<int32_t>
   for (int32_t y : labels) ++available[y];
   const std::vector<int64_t> counts = global_class_counts(spec, available);
   const int64_t total = std::accumulate(counts.begin(), counts.end(), int64_t{0});
-  ASTRAEA_REQUIRE(spec.clients * spec.min_client_size <= total,
+  ASTRAEA_REQUIRE(spec.min_client_size <= total / spec.clients,
                   "partition.clients = {}: more clients than the {} samples allow at partition.min_client_size = {}",
                   spec.clients, total, spec.min_client_size);
 

@@ -2,6 +2,8 @@
 #include "astraea/data/readers.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 
 #include "astraea/core/error.hpp"
@@ -16,15 +18,16 @@ uint32_t read_be32(const uint8_t* p) {
 
 struct IdxTensor {
   std::vector<uint32_t> dims;
-  std::vector<uint8_t> bytes;  // whole file
-  size_t data_offset = 0;
+  std::vector<uint8_t> payload;
 };
 
-// IDX header: 0x00 0x00 <type 0x08 = ubyte> <ndims>, then ndims big-endian uint32 sizes.
+// IDX header: 0x00 0x00 <type 0x08 = ubyte> <ndims>, then ndims big-endian uint32 sizes. Each
+// size must fit an int, their product (checked) must fit in memory, and the payload must be
+// exactly that long: the stream is inflated only that far (plus one byte to see what follows).
 IdxTensor read_idx_tensor(const std::string& path, int expected_dims, const char* what) {
   IdxTensor t;
-  t.bytes = read_all_bytes(path);
-  const auto& b = t.bytes;
+  GzReader in(path);
+  const std::vector<uint8_t> b = in.read(4 + 4 * uint64_t(expected_dims));
   if (b.size() < 4) ASTRAEA_FAIL("{}: not an IDX file (only {} bytes)", path, b.size());
   if (b[0] != 0 || b[1] != 0) {
     ASTRAEA_FAIL("{}: bad IDX magic 0x{:02x}{:02x}{:02x}{:02x} (expected 0x0000080{} for {})", path, b[0], b[1],
@@ -36,15 +39,23 @@ IdxTensor read_idx_tensor(const std::string& path, int expected_dims, const char
   }
   const size_t header = 4 + 4 * size_t(expected_dims);
   if (b.size() < header) ASTRAEA_FAIL("{}: truncated IDX header ({} of {} bytes)", path, b.size(), header);
-  size_t count = 1;
+  uint64_t count = 1;
   for (int d = 0; d < expected_dims; ++d) {
     t.dims.push_back(read_be32(&b[4 + 4 * d]));
-    count *= t.dims.back();
+    if (t.dims.back() > uint32_t(INT32_MAX)) {
+      ASTRAEA_FAIL("{}: IDX dimension {} is {}, beyond what a data set can hold", path, d, t.dims.back());
+    }
+    if (__builtin_mul_overflow(count, uint64_t(t.dims.back()), &count)) {
+      ASTRAEA_FAIL("{}: IDX dimensions multiply past 2^64 bytes", path);
+    }
   }
-  t.data_offset = header;
-  const size_t have = b.size() - header;
+  if (count > memory_limit_bytes()) {
+    ASTRAEA_FAIL("{}: the header promises {} bytes of {}, more than this machine's memory", path, count, what);
+  }
+  t.payload = in.read(count + 1);
+  const uint64_t have = t.payload.size();
   if (have < count) ASTRAEA_FAIL("{}: truncated: header promises {} bytes of {}, file holds {}", path, count, what, have);
-  if (have > count) ASTRAEA_FAIL("{}: {} unexpected bytes after the {} {}", path, have - count, t.dims[0], what);
+  if (have > count) ASTRAEA_FAIL("{}: unexpected bytes after the {} {}", path, t.dims[0], what);
   return t;
 }
 
@@ -81,15 +92,16 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path,
   d.height = static_cast<int>(images.dims[1]);
   d.width = static_cast<int>(images.dims[2]);
   if (d.n > 0 && (d.height == 0 || d.width == 0)) ASTRAEA_FAIL("{}: images of size {}x{}", images_path, d.height, d.width);
-  d.images.assign(images.bytes.begin() + images.data_offset, images.bytes.end());
-  d.labels.assign(labels.bytes.begin() + labels.data_offset, labels.bytes.end());
+  d.images = std::move(images.payload);
+  d.labels.assign(labels.payload.begin(), labels.payload.end());
   check_labels(d, labels_path, classes);
   return d;
 }
 
 Dataset read_cifar10_batch(const std::string& path) {
   constexpr size_t kRecord = 1 + 3 * 32 * 32;
-  std::vector<uint8_t> bytes = read_all_bytes(path);
+  // The largest CIFAR batch file is 10,000 records; a few times that is plenty.
+  std::vector<uint8_t> bytes = read_all_bytes(path, 64 * 10000 * kRecord);
   if (bytes.empty()) ASTRAEA_FAIL("{}: empty file", path);
   if (bytes.size() % kRecord != 0) {
     ASTRAEA_FAIL("{}: truncated: {} bytes is not a whole number of {}-byte CIFAR-10 records ({} whole, {} left over)",

@@ -42,6 +42,7 @@ Comparison compare_one_seed(const CompareOptions& o, const std::vector<std::stri
     run.extra = {{"method", method}};
     const RunOutcome outcome = experiment.run(config, run);
     if (outcome.stopped) ASTRAEA_FAIL("compare stopped by a signal during method {}", method);
+    if (outcome.diverged_round > 0) spdlog::warn("method {} diverged; the table marks it", method);
     c.methods.push_back(MethodResult{method, method_description(method), outcome.summary});
   }
   write_text_file(out, "compare.json", comparison_json(c, nlohmann::json::parse(config_as_json(base))).dump(2) + "\n");

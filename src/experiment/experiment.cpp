@@ -10,6 +10,7 @@
 #include "astraea/data/partition.hpp"
 #include "astraea/experiment/stop_signals.hpp"
 #include "astraea/io/checkpoint.hpp"
+#include "astraea/io/output_file.hpp"
 #include "astraea/io/run_report.hpp"
 
 namespace astraea {
@@ -92,17 +93,31 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
     fl.set_global_params(resumed.params);
     fl.restore_algorithm_state(resumed.state, checkpoint_path(o.out));
   }
+  std::optional<DirectoryLock> lock;
   std::optional<RunReport> report;
-  if (write) report.emplace(o.out, config, resumed.round);
+  if (write) {
+    create_output_directory(o.out);
+    lock.emplace(o.out);
+    report.emplace(o.out, config, resumed.round);
+  }
   if (report) outcome.rounds = report->history();
   const std::string config_json = config_as_json(config);
 
+  // Signals stay deferred until the final outputs are written.
   std::optional<StopSignals> signals;
   if (o.stop_on_signal) signals.emplace();
   int round = resumed.round, checkpointed = resumed.round;
   bool stop = false;
+  std::optional<Diverged> diverged;
   while (round < config.train.rounds && !stop) {
-    const RoundResult r = fl.run_round(++round);
+    RoundResult r;
+    try {
+      r = fl.run_round(round + 1);
+    } catch (const Diverged& d) {
+      diverged.emplace(d);
+      break;
+    }
+    ++round;
     if (report) {
       PhaseScope io("io", &outcome.io_seconds);
       report->add_round(r);
@@ -118,23 +133,39 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
     stop = ranks_ ? ranks_->any(local_stop) : local_stop;  // every rank stops after the same round
   }
   outcome.signal = StopSignals::pending();
-  signals.reset();
   outcome.last_round = round;
   outcome.stopped = stop && round < config.train.rounds;
+  // A diverged round left the model as it was after `round` unless the server update itself failed.
+  const bool model_good = !diverged || diverged->model_intact();
+  if (diverged) {
+    outcome.diverged_round = diverged->round();
+    outcome.diverged = diverged->what();
+    extra["diverged"] = {{"round", diverged->round()}, {"message", diverged->what()}};
+  }
   if (report) {
     PhaseScope io("io", &outcome.io_seconds);
+    // Checkpoint first, then the model, then the summary: each replaced atomically.
     Checkpoint last{round, config_json, fl.global_params(), fl.algorithm_state()};
-    report->write_model(fl.model(), last.params);
-    // After the last round, or the one a signal let finish.
-    if (round > checkpointed) write_checkpoint(o.out, fl.model(), last);
+    if (model_good && round > checkpointed) write_checkpoint(o.out, fl.model(), last);
+    if (model_good) report->write_model(fl.model(), last.params);
     outcome.summary = report->write_summary(fl.model(), backend_->name(), extra);
-    spdlog::info("wrote {}/rounds.jsonl, summary.json, model.safetensors, checkpoint.safetensors", o.out);
+    spdlog::info("wrote {}/rounds.jsonl, summary.json{}", o.out,
+                 model_good ? ", model.safetensors, checkpoint.safetensors" : "");
   } else {
     outcome.summary = summarize(outcome.rounds, config.train.target_accuracy);
   }
+  outcome.summary.diverged_round = outcome.diverged_round;
+  signals.reset();
   if (outcome.stopped) {
     spdlog::warn("stopped after round {} of {}: continue with the same command and --resume", round,
                  config.train.rounds);
+  }
+  if (diverged) {
+    spdlog::error("{}", diverged->what());
+    if (write) {
+      spdlog::error("{}: the last good model is that of round {}{}", o.out, model_good ? round : checkpointed,
+                    model_good ? "" : " (its checkpoint)");
+    }
   }
   return outcome;
 }

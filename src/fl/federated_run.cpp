@@ -1,6 +1,7 @@
 #include "astraea/fl/federated_run.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <numeric>
 #include <unordered_set>
@@ -93,6 +94,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   global_ = DeviceArray<float>(backend, P);
   global_.upload(init.data(), P);
   acc_ = DeviceArray<float>(backend, P);
+  flag_ = DeviceArray<int32_t>(backend, 1);
   const OptimizerParams optimizer = optimizer_params(config);
   loss_ = make_loss(algorithm.loss, algorithm.params);
   loss_->prepare(backend, clients().histogram().data(), clients().num_clients(), clients().classes());
@@ -142,6 +144,14 @@ void FederatedRun::restore_algorithm_state(const AlgorithmState& state, const st
   client_->restore(state, source);
 }
 
+bool FederatedRun::finite(const float* values) {
+  int32_t flag = 0;
+  flag_.upload(&flag, 1);
+  backend_.launch(FlagNonFinite{values, flag_.data()}, 1, model_->num_params());
+  flag_.download(&flag, 1);
+  return flag == 0;
+}
+
 RoundResult FederatedRun::run_round(int round) {
   RoundResult r;
   {
@@ -184,11 +194,12 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   plan_phase.reset();
 
   TrainStats stats;
+  std::vector<size_t> mine;  // under MPI: this rank's plans
   {
     PhaseScope phase("train", &r.times.train);
     backend_.zero(acc_.data(), acc_.bytes());
     if (ranks_) {  // this rank's share, dealt as the lanes of one process would be
-      const std::vector<size_t> mine = deal_longest_first(plans, ranks_->size())[ranks_->rank()];
+      mine = deal_longest_first(plans, ranks_->size())[ranks_->rank()];
       std::vector<StepPlan> my_plans;
       std::vector<float> my_coef;
       for (size_t m : mine) {
@@ -212,9 +223,29 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   }
   {
     PhaseScope phase("aggregate", &r.times.aggregate);
+    // A diverged round never reaches the model: the previous round's stays (and is checkpointed).
+    if (!std::isfinite(stats.loss_sum) || !finite(acc_.data())) {
+      std::string where;
+      if (stats.first_nonfinite >= 0) {
+        const size_t m = ranks_ ? mine[stats.first_nonfinite] : size_t(stats.first_nonfinite);
+        std::string ids;
+        for (int64_t k : mediators[m]) ids += (ids.empty() ? "" : ", ") + std::to_string(k);
+        where = fmt::format(" (first in mediator {} of {}: clients {})", m, mediators.size(), ids);
+      }
+      throw Diverged(round, true,
+                     fmt::format("round {}: training diverged, the loss or the update is NaN or infinite{}; lower "
+                                 "train.lr (or the server's rate)",
+                                 round, where));
+    }
     server_->apply(global_.data(), acc_.data());
     client_->end_round(backend_);
     backend_.synchronize();
+    if (!finite(global_.data())) {
+      throw Diverged(round, false,
+                     fmt::format("round {}: the server update ({}) made the model NaN or infinite; lower "
+                                 "algorithm.server_lr",
+                                 round, server_->name()));
+    }
   }
 
   r.clients = static_cast<int64_t>(online.size());

@@ -230,6 +230,10 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
           stats[t].rows += rows;
           stats[t].steps += 1;
         }
+        // The lane's running loss turns non-finite with the first replica that diverges.
+        float running = 0;
+        backend_.download(&running, lane.loss_total.data(), sizeof(float));
+        if (!std::isfinite(running) && stats[t].first_nonfinite < 0) stats[t].first_nonfinite = int64_t(i);
       }
       float loss = 0;
       backend_.download(&loss, lane.loss_total.data(), sizeof(float));
@@ -246,6 +250,10 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
     total.loss_sum += stats[t].loss_sum;
     total.rows += stats[t].rows;
     total.steps += stats[t].steps;
+    if (stats[t].first_nonfinite >= 0 &&
+        (total.first_nonfinite < 0 || stats[t].first_nonfinite < total.first_nonfinite)) {
+      total.first_nonfinite = stats[t].first_nonfinite;
+    }
   }
   return total;
 }
@@ -315,7 +323,10 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
     backend_.launch(WeightedDeltaSum{acc, lane.weights.data(), global, lane.coef.data(), R, P}, 1, P);
     std::vector<float> losses(R);
     backend_.download(losses.data(), lane.loss_total.data(), sizeof(float) * R);
-    for (float l : losses) total.loss_sum += l;
+    for (int r = 0; r < R; ++r) {
+      total.loss_sum += losses[r];
+      if (!std::isfinite(losses[r]) && total.first_nonfinite < 0) total.first_nonfinite = int64_t(begin + r);
+    }
   }
   return total;
 }

@@ -1,6 +1,7 @@
 #include "astraea/io/checkpoint.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -46,7 +47,7 @@ std::string checkpoint_path(const std::string& dir) {
 void write_checkpoint(const std::string& dir, const Model& model, const Checkpoint& checkpoint) {
   ASTRAEA_CHECK(static_cast<int64_t>(checkpoint.params.size()) == model.num_params(), "{} params for {}",
                 checkpoint.params.size(), model.num_params());
-  const std::string path = checkpoint_path(dir), partial = path + ".partial";
+  const std::string path = checkpoint_path(dir);
   std::vector<NamedTensor> tensors;
   for (const ParamTensor& t : model.tensors()) {
     tensors.push_back(NamedTensor{t.name, t.shape, checkpoint.params.data() + t.offset});
@@ -60,10 +61,7 @@ void write_checkpoint(const std::string& dir, const Model& model, const Checkpoi
                                              {"config", checkpoint.config_json},
                                              {"producer", "astraea-sim checkpoint"}};
   for (const auto& [k, v] : checkpoint.state.metadata) meta["state:" + k] = v;
-  write_safetensors(partial, tensors, meta);
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    ASTRAEA_FAIL("{}: cannot replace ({})", path, std::strerror(errno));
-  }
+  write_safetensors(path, tensors, meta);  // atomic: a crash mid-write keeps the previous checkpoint
 }
 
 Checkpoint read_checkpoint(const std::string& dir, const Model& model) {
@@ -93,9 +91,10 @@ Checkpoint read_checkpoint(const std::string& dir, const Model& model) {
     std::copy(it->second.data.begin(), it->second.data.end(), c.params.begin() + t.offset);
   }
   const std::vector<ParamTensor> model_tensors = model.tensors();
-  for (const auto& [name, t] : tensors) {
+  for (const auto& entry : tensors) {
+    const std::string& name = entry.first;
     if (name.find('/') != std::string::npos) {
-      c.state.tensors.push_back(StateTensor{name, t.shape, t.data});
+      c.state.tensors.push_back(StateTensor{name, entry.second.shape, entry.second.data});
     } else if (std::none_of(model_tensors.begin(), model_tensors.end(),
                             [&](const ParamTensor& p) { return p.name == name; })) {
       ASTRAEA_FAIL("{}: tensor {} is not part of {}", path, name, model.name());
@@ -103,6 +102,13 @@ Checkpoint read_checkpoint(const std::string& dir, const Model& model) {
   }
   for (const auto& [k, v] : meta) {
     if (k.rfind("state:", 0) == 0) c.state.metadata[k.substr(6)] = v;
+  }
+  const auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  if (!finite(c.params)) ASTRAEA_FAIL("{}: the model holds NaN or infinite weights; it cannot be resumed", path);
+  for (const StateTensor& t : c.state.tensors) {
+    if (!finite(t.data)) ASTRAEA_FAIL("{}: {} holds NaN or infinite values; it cannot be resumed", path, t.name);
   }
   return c;
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "astraea/core/error.hpp"
+#include "astraea/io/output_file.hpp"
 #include "astraea/io/run_report.hpp"
 
 namespace astraea {
@@ -49,8 +50,10 @@ std::string comparison_markdown(const Comparison& c, double target) {
     const RunSummary& s = m.summary;
     std::string f1;
     for (int y : c.rarest) f1 += (f1.empty() ? "" : " / ") + fmt::format("{:.2f}", rare_f1(s, y));
+    const std::string final_acc =
+        s.diverged_round > 0 ? fmt::format("diverged at round {}", s.diverged_round) : pct(s.final_accuracy);
     md += fmt::format("| {} | {} | {} | {:.3f} | {} | {} | {} | {:.3f} | {:.3f} | {:.1f} |\n", m.description,
-                      pct(s.best_accuracy), pct(s.final_accuracy), s.final_macro_f1, f1,
+                      pct(s.best_accuracy), final_acc, s.final_macro_f1, f1,
                       s.reached_target ? std::to_string(s.target_round) : "—",
                       s.reached_target ? fmt::format("{:.1f}", s.target_bytes_total() / 1e6) : "—", s.mean_mediator_kl,
                       s.mean_client_kl, s.bytes_total() / 1e6);
@@ -106,8 +109,10 @@ std::string seeds_markdown(const std::vector<Comparison>& runs, double target) {
   for (size_t m = 0; m < runs[0].methods.size(); ++m) {
     std::vector<double> best, final_acc, macro, rounds, mb, kl;
     std::vector<std::vector<double>> f1(rare.size());
+    int diverged = 0;
     for (const Comparison& run : runs) {
       const RunSummary& s = run.methods[m].summary;
+      diverged += s.diverged_round > 0;
       best.push_back(s.best_accuracy);
       final_acc.push_back(s.final_accuracy);
       macro.push_back(s.final_macro_f1);
@@ -120,8 +125,10 @@ std::string seeds_markdown(const std::vector<Comparison>& runs, double target) {
     }
     std::string rare_text;
     for (const auto& x : f1) rare_text += (rare_text.empty() ? "" : " / ") + pm(spread(x), 1, 2);
+    const std::string final_text =
+        pm(spread(final_acc), 100, 2) + (diverged ? fmt::format(" ({} of {} diverged)", diverged, runs.size()) : "");
     md += fmt::format("| {} | {} | {} | {} | {} | {} ({}/{}) | {} | {} |\n", runs[0].methods[m].description,
-                      pm(spread(best), 100, 2), pm(spread(final_acc), 100, 2), pm(spread(macro), 1, 3), rare_text,
+                      pm(spread(best), 100, 2), final_text, pm(spread(macro), 1, 3), rare_text,
                       pm(spread(rounds), 1, 0), rounds.size(), runs.size(), pm(spread(mb), 1, 0), pm(spread(kl), 1, 3));
   }
   return md;
@@ -151,13 +158,8 @@ nlohmann::ordered_json seeds_json(const std::vector<Comparison>& runs, const nlo
 }
 
 void write_text_file(const std::string& dir, const std::string& name, const std::string& text) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) ASTRAEA_FAIL("--out {}: cannot create the directory ({})", dir, ec.message());
-  const std::string path = (std::filesystem::path(dir) / name).string();
-  std::ofstream out(path);
-  out << text;
-  if (!out.flush()) ASTRAEA_FAIL("{}: write failed", path);
+  create_output_directory(dir);
+  write_file_atomically((std::filesystem::path(dir) / name).string(), text);
 }
 
 }  // namespace astraea

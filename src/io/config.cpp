@@ -49,7 +49,19 @@ void read_data(ConfigReader& r, DataSource& d) {
   if (d.format != "idx" && d.format != "cifar" && d.format != "synthetic") {
     r.fail("data", "format", fmt::format("\"{}\" is not a format (expected idx, cifar or synthetic)", d.format));
   }
-  if (d.classes < 0) r.fail("data", "classes", fmt::format("must be >= 0 (0 = infer), got {}", d.classes));
+  if (d.classes < 0 || d.classes > (1 << 16)) {
+    r.fail("data", "classes", fmt::format("must be in [0, 65536] (0 = infer), got {}", d.classes));
+  }
+  if (s.channels < 1 || s.channels > 16) r.fail("data", "channels", fmt::format("must be in [1, 16], got {}", s.channels));
+  if (s.height < 1 || s.height > 4096) r.fail("data", "height", fmt::format("must be in [1, 4096], got {}", s.height));
+  if (s.width < 1 || s.width > 4096) r.fail("data", "width", fmt::format("must be in [1, 4096], got {}", s.width));
+  for (const auto& [key, n] : {std::pair<const char*, int64_t>{"train_samples", s.train_samples}, {"test_samples", s.test_samples}}) {
+    if (n < 1 || n > int64_t(1) << 30) r.fail("data", key, fmt::format("must be in [1, 2^30], got {}", n));
+    if (double(n) * s.channels * s.height * s.width > 64.0 * (1 << 30)) {
+      r.fail("data", key, fmt::format("{} images of {}x{}x{} need over 64 GiB", n, s.channels, s.height, s.width));
+    }
+  }
+  if (!(s.noise >= 0 && s.noise <= 1)) r.fail("data", "noise", fmt::format("must be in [0, 1], got {}", s.noise));
 }
 
 void read_partition(ConfigReader& r, PartitionSpec& p, uint64_t seed) {
@@ -107,6 +119,18 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   at_least("threads", t.threads, 0);
   at_least("replicas", t.replicas, 0);
   at_least("checkpoint_every", t.checkpoint_every, 0);
+  // Requests no machine can serve fail here, before anything is allocated.
+  auto at_most = [&](const char* key, double v, double hi) {
+    if (v > hi) r.fail(s, key, fmt::format("must be <= {}, got {}", hi, v));
+  };
+  at_most("batch", t.batch, 1 << 16);
+  at_most("local_epochs", t.local_epochs, 10000);
+  at_most("rounds", t.rounds, 1e8);
+  at_most("clients_per_round", static_cast<double>(t.clients_per_round), 1e9);
+  at_most("eval_batch", t.eval_batch, 1 << 20);
+  at_most("threads", t.threads, 4096);
+  at_most("replicas", t.replicas, 1 << 16);
+  at_most("lr", t.lr, 1e6);
   if (t.target_accuracy < 0 || t.target_accuracy > 1) {
     r.fail(s, "target_accuracy", fmt::format("must be a fraction in [0, 1], got {}", t.target_accuracy));
   }
@@ -132,8 +156,9 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "device_scheduler_from", a.device_scheduler_from);
   r.read(s, "mediator_epochs", a.mediator_epochs);
   require_name(r, s, "augmentation", g.method, augmentation_registry().names());
-  if (!(g.tau_d > 0)) r.fail(s, "tau_d", fmt::format("must be > 0, got {}", g.tau_d));
-  if (!(g.alpha > 0)) r.fail(s, "alpha", fmt::format("must be > 0, got {}", g.alpha));
+  if (!(g.tau_d > 0 && g.tau_d <= 1e3)) r.fail(s, "tau_d", fmt::format("must be in (0, 1000], got {}", g.tau_d));
+  // The papers use 0.67..1.25 and report that 2 already broke training.
+  if (!(g.alpha > 0 && g.alpha <= 10)) r.fail(s, "alpha", fmt::format("must be in (0, 10], got {}", g.alpha));
   if (g.ranges.shift < 0 || g.ranges.shift >= 1) r.fail(s, "shift", "must be a fraction in [0, 1)");
   if (g.ranges.rotation < 0 || g.ranges.rotation > 180) r.fail(s, "rotation", "must be in [0, 180] degrees");
   if (g.ranges.shear < 0 || g.ranges.shear >= 90) r.fail(s, "shear", "must be in [0, 90) degrees");
@@ -141,11 +166,15 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
     r.fail(s, "zoom_min", "needs 0 < zoom_min <= zoom_max");
   }
   require_name(r, s, "scheduler", a.scheduler, scheduler_registry().names());
-  if (a.mediator_size < 1) r.fail(s, "mediator_size", fmt::format("must be at least 1, got {}", a.mediator_size));
+  if (a.mediator_size < 1 || a.mediator_size > (1 << 20)) {
+    r.fail(s, "mediator_size", fmt::format("must be in [1, 2^20], got {}", a.mediator_size));
+  }
   if (a.device_scheduler_from < 0) {
     r.fail(s, "device_scheduler_from", fmt::format("must be >= 0, got {}", a.device_scheduler_from));
   }
-  if (a.mediator_epochs < 1) r.fail(s, "mediator_epochs", fmt::format("must be at least 1, got {}", a.mediator_epochs));
+  if (a.mediator_epochs < 1 || a.mediator_epochs > 10000) {
+    r.fail(s, "mediator_epochs", fmt::format("must be in [1, 10000], got {}", a.mediator_epochs));
+  }
 }
 
 // [algorithm]: the three plug-ins by name, and every parameter a registered loss, client algorithm

@@ -1,5 +1,7 @@
 #include "config_reader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -20,7 +22,50 @@ std::string describe(const toml::node& node) {
 
 }  // namespace
 
+namespace {
+
+// toml++ 3.3 (Debian's) parses nested arrays, inline tables and dotted keys recursively, so a
+// crafted file overflows the stack; an experiment config is small and flat. Refuse, before
+// parsing, more than 1 MiB, brackets nested deeper than 32, or keys of more than 32 dotted parts
+// (dots between digits belong to numbers). Strings and comments are skipped.
+void check_toml_shape(const std::string& text, const std::string& source) {
+  constexpr size_t kMaxBytes = 1 << 20;
+  constexpr int kMaxDepth = 32, kMaxDots = 32;
+  if (text.size() > kMaxBytes) ASTRAEA_FAIL("{}: {} bytes; a config may hold at most {}", source, text.size(), kMaxBytes);
+  int depth = 0, dots = 0, line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const bool multi = text.compare(i, 3, std::string(3, c)) == 0;
+      const std::string close = multi ? std::string(3, c) : std::string(1, c);
+      size_t j = i + close.size();
+      while (j < text.size() && text.compare(j, close.size(), close) != 0) {
+        if (c == '"' && text[j] == '\\') ++j;  // escapes in basic strings
+        if (text[j] == '\n') ++line;
+        ++j;
+      }
+      i = std::min(text.size(), j + close.size()) - 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) ASTRAEA_FAIL("{}:{}: brackets nested more than {} deep", source, line, kMaxDepth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == '.') {
+      const bool numeric = i > 0 && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i - 1])) &&
+                           std::isdigit(static_cast<unsigned char>(text[i + 1]));
+      if (!numeric && ++dots > kMaxDots) ASTRAEA_FAIL("{}:{}: a key of more than {} dotted parts", source, line, kMaxDots);
+    }
+  }
+}
+
+}  // namespace
+
 toml::table parse_toml(const std::string& text, const std::string& source) {
+  check_toml_shape(text, source);
   try {
     return toml::parse(text, source);
   } catch (const toml::parse_error& e) {
@@ -42,6 +87,7 @@ void apply_overrides(toml::table& table, const std::vector<std::string>& overrid
     if (!table.contains(section)) table.insert(section, toml::table{});
     toml::table* sec = table[section].as_table();
     if (sec == nullptr) ASTRAEA_FAIL("--set {}: '{}' is not a [section]", item, section);
+    check_toml_shape("v = " + value, "--set " + item);
     try {
       toml::table parsed = toml::parse("v = " + value);
       sec->insert_or_assign(key, *parsed.get("v"));

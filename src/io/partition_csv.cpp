@@ -6,32 +6,30 @@
 #include <memory>
 
 #include "astraea/core/error.hpp"
+#include "astraea/io/output_file.hpp"
 
 namespace astraea {
 
 void write_clients_csv(const ClientStore& store, const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-  if (!f) ASTRAEA_FAIL("{}: cannot write ({})", path, std::strerror(errno));
-  std::fprintf(f.get(), "id,size");
-  for (int y = 0; y < store.classes(); ++y) std::fprintf(f.get(), ",class_%d", y);
-  std::fputc('\n', f.get());
+  std::string text = "id,size";
+  for (int y = 0; y < store.classes(); ++y) text += fmt::format(",class_{}", y);
+  text += '\n';
   for (int64_t k = 0; k < store.num_clients(); ++k) {
-    std::fprintf(f.get(), "%lld,%lld", static_cast<long long>(k), static_cast<long long>(store.size(k)));
+    text += fmt::format("{},{}", k, store.size(k));
     const int32_t* h = store.histogram_row(k);
-    for (int y = 0; y < store.classes(); ++y) std::fprintf(f.get(), ",%d", h[y]);
-    std::fputc('\n', f.get());
+    for (int y = 0; y < store.classes(); ++y) text += fmt::format(",{}", h[y]);
+    text += '\n';
   }
-  if (std::ferror(f.get())) ASTRAEA_FAIL("{}: write failed", path);
+  write_file_atomically(path, text);
 }
 
 void write_client_samples(const ClientStore& store, const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-  if (!f) ASTRAEA_FAIL("{}: cannot write ({})", path, std::strerror(errno));
+  std::string text;
   for (int64_t k = 0; k < store.num_clients(); ++k) {
-    for (int64_t i = 0; i < store.size(k); ++i) std::fprintf(f.get(), i ? " %d" : "%d", store.samples(k)[i]);
-    std::fputc('\n', f.get());
+    for (int64_t i = 0; i < store.size(k); ++i) text += fmt::format(i ? " {}" : "{}", store.samples(k)[i]);
+    text += '\n';
   }
-  if (std::ferror(f.get())) ASTRAEA_FAIL("{}: write failed", path);
+  write_file_atomically(path, text);
 }
 
 }  // namespace astraea

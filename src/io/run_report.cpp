@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "astraea/core/error.hpp"
+#include "astraea/io/output_file.hpp"
 #include "astraea/io/safetensors.hpp"
 
 namespace astraea {
@@ -96,10 +97,8 @@ nlohmann::json augmentation_report(const AugmentedData& aug, const Dataset& trai
 }
 
 RunReport::RunReport(const std::string& dir, const ExperimentConfig& config, int resume_after)
-    : dir_(dir), config_(config), rounds_(nullptr, std::fclose) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) ASTRAEA_FAIL("--out {}: cannot create the directory ({})", dir, ec.message());
+    : dir_(dir), config_(config) {
+  create_output_directory(dir);
   const std::string path = (std::filesystem::path(dir) / "rounds.jsonl").string();
   std::vector<std::string> kept;
   if (resume_after > 0) {
@@ -121,24 +120,17 @@ RunReport::RunReport(const std::string& dir, const ExperimentConfig& config, int
     }
   }
   if (resume_after > 0) {  // the kept rounds replace the file in one rename: lines past them would repeat
-    const std::string partial = path + ".partial";
-    {
-      std::ofstream out(partial);
-      for (const std::string& line : kept) out << line << "\n";
-      if (!out.flush()) ASTRAEA_FAIL("{}: write failed", partial);
-    }
-    if (std::rename(partial.c_str(), path.c_str()) != 0) ASTRAEA_FAIL("{}: cannot replace ({})", path, std::strerror(errno));
+    std::string text;
+    for (const std::string& line : kept) text += line + "\n";
+    write_file_atomically(path, text);
   }
-  rounds_.reset(std::fopen(path.c_str(), resume_after > 0 ? "a" : "w"));
-  if (!rounds_) ASTRAEA_FAIL("{}: cannot write ({})", path, std::strerror(errno));
+  rounds_ = std::make_unique<AppendFile>(path, resume_after > 0);
 }
 
 RunReport::~RunReport() = default;
 
 void RunReport::add_round(const RoundResult& r) {
-  const std::string line = round_to_json(r).dump() + "\n";
-  std::fputs(line.c_str(), rounds_.get());
-  std::fflush(rounds_.get());
+  rounds_->append(round_to_json(r).dump() + "\n");
   history_.push_back(r);
 }
 
@@ -173,6 +165,7 @@ nlohmann::ordered_json summary_to_json(const RunSummary& s) {
   j["mean_client_kl"] = s.mean_client_kl;
   j["seconds"] = s.seconds;
   j["train_seconds"] = s.train_seconds;
+  if (s.diverged_round > 0) j["diverged_round"] = s.diverged_round;
   return j;
 }
 
@@ -205,11 +198,13 @@ RunSummary summary_from_json(const nlohmann::json& j) {
   s.mean_client_kl = j.value("mean_client_kl", 0.0);
   s.seconds = j.at("seconds").get<double>();
   s.train_seconds = j.at("train_seconds").get<double>();
+  s.diverged_round = j.value("diverged_round", 0);
   return s;
 }
 
 RunSummary RunReport::write_summary(const Model& model, const std::string& backend, const nlohmann::json& extra) {
-  const RunSummary summary = summarize(history_, config_.train.target_accuracy);
+  RunSummary summary = summarize(history_, config_.train.target_accuracy);
+  if (extra.contains("diverged")) summary.diverged_round = extra["diverged"]["round"].get<int>();
   nlohmann::ordered_json s;
   s["name"] = config_.name;
   s["config"] = nlohmann::json::parse(config_as_json(config_));
@@ -218,10 +213,7 @@ RunSummary RunReport::write_summary(const Model& model, const std::string& backe
   const nlohmann::ordered_json figures = summary_to_json(summary);
   for (const auto& [k, v] : figures.items()) s[k] = v;
   for (const auto& [k, v] : extra.items()) s[k] = v;
-  const std::string path = (std::filesystem::path(dir_) / "summary.json").string();
-  std::ofstream out(path);
-  out << s.dump(2) << "\n";
-  if (!out) ASTRAEA_FAIL("{}: write failed", path);
+  write_file_atomically((std::filesystem::path(dir_) / "summary.json").string(), s.dump(2) + "\n");
   return summary;
 }
 

@@ -43,6 +43,10 @@ struct RunOutcome {
   double io_seconds = 0;
   std::string backend;
   nlohmann::json augmentation;  // the augmentation report, null without augmentation
+  // The round that diverged (NaN or infinite loss or model) and why, 0 and empty if none. The run
+  // stops there; DIR keeps the last good model and checkpoint, and summary.json says so.
+  int diverged_round = 0;
+  std::string diverged;
 };
 
 class Experiment {

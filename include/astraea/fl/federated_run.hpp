@@ -11,6 +11,7 @@
 #include "astraea/data/client_store.hpp"
 #include "astraea/data/dataset.hpp"
 #include "astraea/data/augmentation.hpp"
+#include "astraea/core/error.hpp"
 #include "astraea/ranks/communicator.hpp"
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
@@ -41,6 +42,20 @@ struct RoundResult {
   int64_t bytes_mediator_server = 0;
   PhaseTimes times;
   double seconds = 0;
+};
+
+// A round whose training or server update produced NaN or infinite values. The global model is the
+// previous round's when the fault was caught before the server update (`model_intact`).
+class Diverged : public Error {
+ public:
+  Diverged(int round, bool model_intact, const std::string& what)
+      : Error(what), round_(round), model_intact_(model_intact) {}
+  int round() const { return round_; }
+  bool model_intact() const { return model_intact_; }
+
+ private:
+  int round_;
+  bool model_intact_;
 };
 
 // Uniform sample of `count` distinct clients of `total` for round `round`, ascending ids.
@@ -75,6 +90,7 @@ class FederatedRun {
  private:
   struct DeviceData;
   void run_round_into(int round, RoundResult& r);
+  bool finite(const float* values);  // no NaN or infinity among the model's parameter count
 
   TrainConfig config_;
   AstraeaConfig astraea_;
@@ -89,6 +105,7 @@ class FederatedRun {
   std::unique_ptr<Model> model_;
   std::unique_ptr<DeviceData> data_;
   DeviceArray<float> global_, acc_;
+  DeviceArray<int32_t> flag_;  // FlagNonFinite's answer
   std::unique_ptr<TrainingLoss> loss_;
   std::unique_ptr<ClientAlgorithm> client_;
   std::unique_ptr<ServerUpdate> server_;

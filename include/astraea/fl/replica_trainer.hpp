@@ -34,6 +34,7 @@ struct TrainStats {
   double loss_sum = 0;  // over every trained sample
   int64_t rows = 0;     // trained samples (with repeats over epochs)
   int64_t steps = 0;    // optimizer steps, all replicas
+  int64_t first_nonfinite = -1;  // the lowest plan index whose loss was NaN or infinite, -1 if none
 };
 
 // Plans dealt to `parts` workers, longest first to the least loaded (ties: lowest index), each

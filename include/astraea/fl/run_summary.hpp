@@ -23,6 +23,7 @@ struct RunSummary {
   int64_t target_bytes_client_mediator = 0, target_bytes_mediator_server = 0;
   double mean_mediator_kl = 0, mean_client_kl = 0;  // means over rounds
   double seconds = 0, train_seconds = 0;
+  int diverged_round = 0;  // the run stopped at this round on NaN or infinite values (0: it did not)
 
   int64_t bytes_total() const { return bytes_client_mediator + bytes_mediator_server; }
   int64_t target_bytes_total() const { return target_bytes_client_mediator + target_bytes_mediator_server; }

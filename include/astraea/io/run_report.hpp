@@ -1,5 +1,6 @@
-// A run's outputs under DIR: rounds.jsonl (one JSON object per round, flushed as it is written, so
-// an interrupted run keeps every finished round), summary.json and model.safetensors.
+// A run's outputs under DIR: rounds.jsonl (one JSON object per round, written through as it
+// comes, so an interrupted run keeps every finished round), summary.json and model.safetensors
+// (each replaced atomically, io/output_file.hpp).
 #pragma once
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/fl/run_summary.hpp"
 #include "astraea/io/config.hpp"
+#include "astraea/io/output_file.hpp"
 
 namespace astraea {
 
@@ -41,7 +43,7 @@ class RunReport {
  private:
   std::string dir_;
   const ExperimentConfig& config_;
-  std::unique_ptr<FILE, int (*)(FILE*)> rounds_;
+  std::unique_ptr<AppendFile> rounds_;
   std::vector<RoundResult> history_;
 };
 

@@ -17,7 +17,8 @@ namespace astraea {
   X(OptimizerUpdate) \
   X(WeightedDeltaSum) \
   X(BroadcastRows) \
-  X(Axpy)
+  X(Axpy) \
+  X(FlagNonFinite)
 
 enum class OptimizerKind : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
 
@@ -136,6 +137,19 @@ struct Axpy {
   const float* x;
   float alpha;
   ASTRAEA_HD void operator()(int64_t, int64_t i) const { y[i] += alpha * x[i]; }
+};
+
+// (0, i): *flag = 1 where x[i] is NaN or infinite (every writer writes the same value).
+struct FlagNonFinite {
+  const float* x;
+  int32_t* flag;
+  ASTRAEA_HD void operator()(int64_t, int64_t i) const {
+#if defined(__CUDA_ARCH__)
+    if (!isfinite(x[i])) *flag = 1;
+#else
+    if (!std::isfinite(x[i])) *flag = 1;
+#endif
+  }
 };
 
 }  // namespace astraea

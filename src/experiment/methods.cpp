@@ -78,6 +78,10 @@ const Registry<MethodRecipe>& method_registry() {
         {[](const ExperimentConfig& b) {
           return std::vector<std::string>{augmentation_of(b), "astraea.scheduler=random", mediator_epochs_of(b)};
         }}},
+       {"balanced_mediators", "Astraea, balanced mediators",
+        {[](const ExperimentConfig& b) {
+          return std::vector<std::string>{augmentation_of(b), "astraea.scheduler=balanced", mediator_epochs_of(b)};
+        }}},
        {"sgd", "clients on SGD", {sgd_of}},
        {"fedprox", "FedProx", {[](const ExperimentConfig&) { return just("algorithm.client=fedprox"); }}},
        {"scaffold", "SCAFFOLD (clients on SGD)", {scaffold_of}},

@@ -9,6 +9,7 @@
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/core/trace.hpp"
+#include "astraea/fl/schedule_quality.hpp"
 #include "astraea/kernels/kl_score.hpp"
 #include "astraea/nn/optimizers.hpp"
 
@@ -81,7 +82,14 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
                   store.num_clients());
-  scheduler_ = make_scheduler(astraea.scheduler, astraea.mediator_size, seed, &backend, astraea.device_scheduler_from);
+  SchedulerOptions scheduling;
+  scheduling.gamma = astraea.mediator_size;
+  scheduling.seed = seed;
+  scheduling.backend = &backend;
+  scheduling.device_from = astraea.device_scheduler_from;
+  scheduling.balance = astraea.balance;
+  scheduling.balance_passes = astraea.balance_passes;
+  scheduler_ = make_scheduler(astraea.scheduler, scheduling);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
   if (astraea.augmentation.method != "none") {
     PhaseScope phase("augment", &augment_seconds_);
@@ -254,7 +262,11 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   r.steps = stats.steps;
   r.train_loss = stats.rows ? stats.loss_sum / stats.rows : 0.0;
   for (const auto& g : mediators) r.mediator_sizes.push_back(static_cast<int64_t>(g.size()));
-  r.mean_mediator_kl = mean_group_kl(store, mediators);
+  const ScheduleQuality quality = schedule_quality(store, mediators);
+  r.mean_mediator_kl = quality.mean_kl;
+  r.weighted_mediator_kl = quality.weighted_kl;
+  r.max_mediator_kl = quality.max_kl;
+  r.floor_kl = quality.floor_kl;
   double client_kl = 0;
   for (int64_t k : online) client_kl += kl_to_uniform(store.histogram_row(k), store.classes());
   r.mean_client_kl = online.empty() ? 0.0 : client_kl / online.size();

@@ -14,6 +14,9 @@ RunSummary summarize(const std::vector<RoundResult>& rounds, double target_accur
     s.seconds += r.seconds;
     s.train_seconds += r.times.train;
     s.mean_mediator_kl += r.mean_mediator_kl;
+    s.weighted_mediator_kl += r.weighted_mediator_kl;
+    s.max_mediator_kl += r.max_mediator_kl;
+    s.floor_kl += r.floor_kl;
     s.mean_client_kl += r.mean_client_kl;
     if (!r.evaluated) continue;
     last = &r;
@@ -27,6 +30,9 @@ RunSummary summarize(const std::vector<RoundResult>& rounds, double target_accur
   }
   if (!rounds.empty()) {
     s.mean_mediator_kl /= rounds.size();
+    s.weighted_mediator_kl /= rounds.size();
+    s.max_mediator_kl /= rounds.size();
+    s.floor_kl /= rounds.size();
     s.mean_client_kl /= rounds.size();
   }
   if (last) {

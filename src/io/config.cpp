@@ -155,6 +155,14 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "mediator_size", a.mediator_size);
   r.read(s, "device_scheduler_from", a.device_scheduler_from);
   r.read(s, "mediator_epochs", a.mediator_epochs);
+  r.read(s, "balance", a.balance);
+  r.read(s, "balance_passes", a.balance_passes);
+  if (a.balance != "mean" && a.balance != "max") {
+    r.fail(s, "balance", fmt::format("\"{}\" is not an objective (expected mean or max)", a.balance));
+  }
+  if (a.balance_passes < 0 || a.balance_passes > 10000) {
+    r.fail(s, "balance_passes", fmt::format("must be in [0, 10000], got {}", a.balance_passes));
+  }
   require_name(r, s, "augmentation", g.method, augmentation_registry().names());
   if (!(g.tau_d > 0 && g.tau_d <= 1e3)) r.fail(s, "tau_d", fmt::format("must be in (0, 1000], got {}", g.tau_d));
   // The papers use 0.67..1.25 and report that 2 already broke training.

@@ -3,6 +3,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <climits>
+#include <fstream>
 #include <memory>
 
 #include "astraea/core/error.hpp"
@@ -29,6 +32,60 @@ void write_client_samples(const ClientStore& store, const std::string& path) {
     for (int64_t i = 0; i < store.size(k); ++i) text += fmt::format(i ? " {}" : "{}", store.samples(k)[i]);
     text += '\n';
   }
+  write_file_atomically(path, text);
+}
+
+ClientHistograms read_clients_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) ASTRAEA_FAIL("{}: cannot open", path);
+  ClientHistograms h;
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("id,size,class_0", 0) != 0) {
+    ASTRAEA_FAIL("{}:1: expected the header id,size,class_0,... (the clients.csv astraea partition writes)", path);
+  }
+  h.classes = static_cast<int>(std::count(line.begin(), line.end(), ',')) - 1;
+  ASTRAEA_REQUIRE(h.classes >= 2 && h.classes <= (1 << 16), "{}:1: {} classes", path, h.classes);
+  for (int64_t lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    std::vector<int64_t> fields;
+    size_t at = 0;
+    while (at <= line.size()) {
+      const size_t comma = std::min(line.find(',', at), line.size());
+      const std::string field = line.substr(at, comma - at);
+      size_t used = 0;
+      int64_t v = -1;
+      try {
+        v = std::stoll(field, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != field.size() || field.empty() || v < 0) {
+        ASTRAEA_FAIL("{}:{}: \"{}\" is not a non-negative integer", path, lineno, field);
+      }
+      fields.push_back(v);
+      at = comma + 1;
+    }
+    if (fields.size() != size_t(h.classes) + 2) {
+      ASTRAEA_FAIL("{}:{}: {} fields, the header has {}", path, lineno, fields.size(), h.classes + 2);
+    }
+    if (!h.ids.empty() && fields[0] <= h.ids.back()) ASTRAEA_FAIL("{}:{}: ids must ascend", path, lineno);
+    int64_t sum = 0;
+    for (int y = 0; y < h.classes; ++y) {
+      if (fields[2 + y] > INT32_MAX) ASTRAEA_FAIL("{}:{}: count {} too large", path, lineno, fields[2 + y]);
+      sum += fields[2 + y];
+      h.counts.push_back(static_cast<int32_t>(fields[2 + y]));
+    }
+    if (sum != fields[1]) ASTRAEA_FAIL("{}:{}: size {} but the counts sum to {}", path, lineno, fields[1], sum);
+    h.ids.push_back(fields[0]);
+  }
+  if (h.ids.empty()) ASTRAEA_FAIL("{}: no clients", path);
+  return h;
+}
+
+void write_groups_csv(const std::vector<std::vector<int64_t>>& groups, const std::string& path) {
+  std::string text = "mediator,client,order\n";
+  for (size_t m = 0; m < groups.size(); ++m)
+    for (size_t k = 0; k < groups[m].size(); ++k) text += fmt::format("{},{},{}\n", m, groups[m][k], k);
   write_file_atomically(path, text);
 }
 

@@ -29,6 +29,9 @@ nlohmann::json round_to_json(const RoundResult& r) {
   j["mediators"] = r.mediators;
   j["mediator_sizes"] = r.mediator_sizes;
   j["mean_mediator_kl"] = r.mean_mediator_kl;
+  j["weighted_mediator_kl"] = r.weighted_mediator_kl;
+  j["max_mediator_kl"] = r.max_mediator_kl;
+  j["floor_kl"] = r.floor_kl;
   j["mean_client_kl"] = r.mean_client_kl;
   j["samples"] = r.samples;
   j["steps"] = r.steps;
@@ -60,6 +63,9 @@ RoundResult round_from_json(const nlohmann::json& j) {
   r.mediators = j.at("mediators").get<int64_t>();
   r.mediator_sizes = j.at("mediator_sizes").get<std::vector<int64_t>>();
   r.mean_mediator_kl = j.at("mean_mediator_kl").get<double>();
+  r.weighted_mediator_kl = j.value("weighted_mediator_kl", 0.0);  // absent in older files
+  r.max_mediator_kl = j.value("max_mediator_kl", 0.0);
+  r.floor_kl = j.value("floor_kl", 0.0);
   r.mean_client_kl = j.at("mean_client_kl").get<double>();
   r.samples = j.at("samples").get<int64_t>();
   r.steps = j.at("steps").get<int64_t>();
@@ -162,6 +168,9 @@ nlohmann::ordered_json summary_to_json(const RunSummary& s) {
     j["to_target"] = t;
   }
   j["mean_mediator_kl"] = s.mean_mediator_kl;
+  j["weighted_mediator_kl"] = s.weighted_mediator_kl;
+  j["max_mediator_kl"] = s.max_mediator_kl;
+  j["floor_kl"] = s.floor_kl;
   j["mean_client_kl"] = s.mean_client_kl;
   j["seconds"] = s.seconds;
   j["train_seconds"] = s.train_seconds;
@@ -196,6 +205,9 @@ RunSummary summary_from_json(const nlohmann::json& j) {
   }
   s.mean_mediator_kl = j.value("mean_mediator_kl", 0.0);
   s.mean_client_kl = j.value("mean_client_kl", 0.0);
+  s.weighted_mediator_kl = j.value("weighted_mediator_kl", 0.0);
+  s.max_mediator_kl = j.value("max_mediator_kl", 0.0);
+  s.floor_kl = j.value("floor_kl", 0.0);
   s.seconds = j.at("seconds").get<double>();
   s.train_seconds = j.at("train_seconds").get<double>();
   s.diverged_round = j.value("diverged_round", 0);

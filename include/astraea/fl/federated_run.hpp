@@ -35,6 +35,9 @@ struct RoundResult {
   int64_t clients = 0, mediators = 0, samples = 0, steps = 0;
   std::vector<int64_t> mediator_sizes;
   double mean_mediator_kl = 0;  // KL(merged mediator distribution || uniform), mean over mediators
+  double weighted_mediator_kl = 0;  // ... weighted by the mediators' samples
+  double max_mediator_kl = 0;
+  double floor_kl = 0;              // KL of the round's clients pooled: no schedule's weighted mean is lower
   double mean_client_kl = 0;    // KL(client distribution || uniform), mean over online clients
   // Traffic of the round, in bytes: model copies between clients and their mediator, and between
   // mediators and the server (under FedAvg every client is its own mediator: the first is zero).

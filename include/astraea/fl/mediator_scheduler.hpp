@@ -56,6 +56,8 @@ struct SchedulerOptions {
   Backend* backend = nullptr;  // "batched": where to score (required); "greedy": a device backend
                                // scores rounds of at least `device_from` online clients there
   int64_t device_from = 0;
+  std::string balance = "mean";  // "balanced": the objective, weighted mean or max mediator KL
+  int balance_passes = 2;        // "balanced": at most this many improvement passes
 };
 
 using SchedulerFactory = std::unique_ptr<MediatorScheduler> (*)(const SchedulerOptions&);

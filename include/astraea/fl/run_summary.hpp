@@ -22,6 +22,7 @@ struct RunSummary {
   int target_round = 0;
   int64_t target_bytes_client_mediator = 0, target_bytes_mediator_server = 0;
   double mean_mediator_kl = 0, mean_client_kl = 0;  // means over rounds
+  double weighted_mediator_kl = 0, max_mediator_kl = 0, floor_kl = 0;  // means over rounds
   double seconds = 0, train_seconds = 0;
   int diverged_round = 0;  // the run stopped at this round on NaN or infinite values (0: it did not)
 

@@ -29,7 +29,9 @@ const Registry<SchedulerFactory>& scheduler_registry() {
         schedulers::make_greedy_batched},
        {"random", "groups of gamma drawn at random each round (control)", schedulers::make_random},
        {"deficit", "approximate greedy in O(c N): fills each mediator's most deficient classes",
-        schedulers::make_deficit}});
+        schedulers::make_deficit},
+       {"balanced", "the greedy's groups improved by swaps toward the floor (astraea.balance: mean or max)",
+        schedulers::make_balanced}});
   return r;
 }
 

@@ -34,5 +34,6 @@ std::unique_ptr<MediatorScheduler> make_greedy_reference(const SchedulerOptions&
 std::unique_ptr<MediatorScheduler> make_greedy_batched(const SchedulerOptions& o);
 std::unique_ptr<MediatorScheduler> make_deficit(const SchedulerOptions& o);
 std::unique_ptr<MediatorScheduler> make_random(const SchedulerOptions& o);
+std::unique_ptr<MediatorScheduler> make_balanced(const SchedulerOptions& o);
 
 }  // namespace astraea::schedulers

@@ -1,0 +1,284 @@
+// "balanced": the greedy's groups, then improved by swapping clients between mediators (and moving
+// them into the last, short one) while the objective falls. Objective "mean": the sample-weighted
+// mean mediator KL, i.e. sum_m C_m with C_m = sum_y f(h_my) - f(T_m) = T_m (KL_m - log N), f(v) =
+// v log v; it can never go below the pooled distribution's KL (the floor). Objective "max": the
+// worst mediator's KL. Each pass visits the mediators from the worst down; each is offered its
+// `kPartners` most complementary mediators (the most negative dot product of the deviations of
+// their distributions from the pooled one; with many mediators, searched among those whose most
+// over-represented class is the one it lacks most) and takes the best improving swap or move.
+// Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
+// Passes left over once no single swap helps go to iterated local search: a seeded random swap
+// between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "astraea/core/error.hpp"
+#include "astraea/core/rng.hpp"
+#include "astraea/fl/mediator_score.hpp"
+#include "schedulers.hpp"
+
+namespace astraea::schedulers {
+namespace {
+
+constexpr int kPartners = 4;
+constexpr size_t kFullSearch = 512;  // mediators up to which every one is a partner candidate
+constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
+
+class Balancer {
+ public:
+  Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score)
+      : rows_(rows), n_(classes), gamma_(gamma), score_(&score), groups_(positions) {
+    const size_t M = groups_.size();
+    // Each client's non-zero classes (CSR), so a swap touches only the classes it changes.
+    support_start_.push_back(0);
+    int64_t clients = 0;
+    for (const auto& g : groups_) clients += int64_t(g.size());
+    for (int64_t i = 0; i < clients; ++i) {
+      for (int y = 0; y < classes; ++y)
+        if (rows[i * classes + y] != 0) support_.push_back(y);
+      support_start_.push_back(int64_t(support_.size()));
+    }
+    h_.assign(M * n_, 0);
+    total_.assign(M, 0);
+    cost_.assign(M, 0);
+    pooled_.assign(n_, 0.0);
+    for (size_t m = 0; m < M; ++m) {
+      for (int64_t i : groups_[m]) add(m, i, +1);
+      refresh(m);
+    }
+    double all = 0;
+    for (size_t m = 0; m < M; ++m)
+      for (int y = 0; y < n_; ++y) pooled_[y] += double(h_[m * n_ + y]), all += double(h_[m * n_ + y]);
+    for (double& p : pooled_) p = all > 0 ? p / all : 0.0;
+  }
+
+  // One pass; true if anything changed.
+  bool pass(bool worst_case) {
+    const size_t M = groups_.size();
+    std::vector<size_t> order(M);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return kl(a) > kl(b); });
+    bool changed = false;
+    std::vector<double> dev(M * n_);
+    for (size_t m = 0; m < M; ++m) deviation(m, dev.data() + m * n_);
+    // Mediators by their most over-represented class (the buckets partners come from when many).
+    std::vector<std::vector<size_t>> by_excess(n_);
+    if (M > kFullSearch) {
+      for (size_t m = 0; m < M; ++m) {
+        const double* d = dev.data() + m * n_;
+        by_excess[std::max_element(d, d + n_) - d].push_back(m);
+      }
+    }
+    std::vector<std::pair<double, size_t>> dots;
+    for (size_t a : order) {
+      // The partners whose deviations most oppose a's.
+      dots.clear();
+      const auto offer_partner = [&](size_t b) {
+        if (b == a) return;
+        double d = 0;
+        for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
+        dots.emplace_back(d, b);
+      };
+      if (M <= kFullSearch) {
+        for (size_t b = 0; b < M; ++b) offer_partner(b);
+      } else {
+        const double* d = dev.data() + a * n_;
+        const std::vector<size_t>& bucket = by_excess[std::min_element(d, d + n_) - d];
+        const size_t start = bucket.empty() ? 0 : (a * 7919) % bucket.size();
+        for (size_t k = 0; k < std::min(kBucketScan, bucket.size()); ++k) offer_partner(bucket[(start + k) % bucket.size()]);
+      }
+      if (dots.empty()) continue;
+      const size_t k = std::min<size_t>(kPartners, dots.size());
+      std::partial_sort(dots.begin(), dots.begin() + k, dots.end());
+      Change best;
+      for (size_t p = 0; p < k; ++p) consider(a, dots[p].second, worst_case, best);
+      if (best.b == kNone) continue;
+      apply(a, best);
+      deviation(a, dev.data() + a * n_);
+      deviation(best.b, dev.data() + best.b * n_);
+      changed = true;
+    }
+    return changed;
+  }
+
+  MediatorGroups positions() const { return groups_; }
+  double objective(bool worst_case) const {
+    double v = worst_case ? 0.0 : 0.0;
+    for (size_t m = 0; m < groups_.size(); ++m) v = worst_case ? std::max(v, kl(m)) : v + cost_[m];
+    return v;
+  }
+  // Swaps a random client of one random mediator with one of another (the ILS kick).
+  void kick(HostEngine& engine) {
+    const size_t M = groups_.size();
+    const size_t a = engine() % M, b = (a + 1 + engine() % (M - 1)) % M;
+    apply(a, Change{b, size_t(engine() % groups_[a].size()), size_t(engine() % groups_[b].size()), 0, 0});
+  }
+
+ private:
+  static constexpr size_t kNone = SIZE_MAX;
+  struct Change {
+    size_t b = kNone;
+    size_t i = kNone, j = kNone;  // positions within a and b; kNone: nothing moves that way
+    double objective = 0;         // mean: the change of sum C; max: the larger KL after
+    double delta = 0;             // the change of sum C (tie-break for max)
+  };
+
+  const int32_t* row(int64_t i) const { return rows_ + i * n_; }
+  double f(int64_t v) const { return score_->f(v); }
+  double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) + score_->log_classes() : 0.0; }
+  void add(size_t m, int64_t i, int sign) {
+    const int32_t* x = row(i);
+    for (int y = 0; y < n_; ++y) {
+      h_[m * n_ + y] += sign * x[y];
+      total_[m] += sign * x[y];
+    }
+  }
+  void refresh(size_t m) {
+    double c = 0;
+    for (int y = 0; y < n_; ++y) c += f(h_[m * n_ + y]);
+    cost_[m] = c - f(total_[m]);
+  }
+  void deviation(size_t m, double* out) const {
+    const double t = std::max<double>(double(total_[m]), 1.0);
+    for (int y = 0; y < n_; ++y) out[y] = double(h_[m * n_ + y]) / t - pooled_[y];
+  }
+  // C of mediator m with client `out` removed and `in` added (either may be -1: none), over the
+  // classes either holds.
+  double cost_after(size_t m, int64_t out, int64_t in, int64_t* total) const {
+    const int32_t* xo = out >= 0 ? row(out) : nullptr;
+    const int32_t* xi = in >= 0 ? row(in) : nullptr;
+    double c = cost_[m] + f(total_[m]);
+    int64_t t = total_[m];
+    const auto change = [&](int y) {
+      const int64_t d = (xi ? xi[y] : 0) - (xo ? xo[y] : 0);
+      if (d == 0) return;
+      const int64_t v = h_[m * n_ + y];
+      c += f(v + d) - f(v);
+      t += d;
+    };
+    if (out >= 0)
+      for (int64_t k = support_start_[out]; k < support_start_[out + 1]; ++k) change(support_[k]);
+    if (in >= 0)
+      for (int64_t k = support_start_[in]; k < support_start_[in + 1]; ++k)
+        if (!xo || xo[support_[k]] == 0) change(support_[k]);  // classes `out` holds were done above
+    *total = t;
+    return c - f(t);
+  }
+  double kl_of(double cost, int64_t total) const {
+    return total > 0 ? cost / double(total) + score_->log_classes() : 0.0;
+  }
+
+  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
+    const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
+    int64_t ta = 0, tb = 0;
+    const double na = cost_after(a, ci, cj, &ta), nb = cost_after(b, cj, ci, &tb);
+    const double delta = na + nb - cost_[a] - cost_[b];
+    const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
+    double objective;
+    if (worst_case) {
+      objective = std::max(kl_of(na, ta), kl_of(nb, tb));
+      if (!(objective < std::max(kl(a), kl(b)) - 1e-12)) return;
+      if (best.b != kNone && !(objective < best.objective || (objective == best.objective && delta < best.delta))) return;
+    } else {
+      objective = delta;
+      if (!(delta < -scale)) return;
+      if (best.b != kNone && !(delta < best.objective)) return;
+    }
+    best = Change{b, i, j, objective, delta};
+  }
+
+  void consider(size_t a, size_t b, bool worst_case, Change& best) const {
+    const size_t A = groups_[a].size(), B = groups_[b].size();
+    for (size_t i = 0; i < A; ++i)
+      for (size_t j = 0; j < B; ++j) offer(a, b, i, j, worst_case, best);
+    // Moves keep every mediator non-empty and within gamma.
+    if (A > 1 && B < size_t(gamma_))
+      for (size_t i = 0; i < A; ++i) offer(a, b, i, kNone, worst_case, best);
+    if (B > 1 && A < size_t(gamma_))
+      for (size_t j = 0; j < B; ++j) offer(a, b, kNone, j, worst_case, best);
+  }
+
+  void apply(size_t a, const Change& c) {
+    const size_t b = c.b;
+    int64_t ci = -1, cj = -1;
+    if (c.i != kNone) {
+      ci = groups_[a][c.i];
+      add(a, ci, -1);
+      add(b, ci, +1);
+      groups_[a].erase(groups_[a].begin() + std::ptrdiff_t(c.i));
+    }
+    if (c.j != kNone) {
+      cj = groups_[b][c.j];
+      add(b, cj, -1);
+      add(a, cj, +1);
+      groups_[b].erase(groups_[b].begin() + std::ptrdiff_t(c.j));
+    }
+    if (ci >= 0) groups_[b].push_back(ci);
+    if (cj >= 0) groups_[a].push_back(cj);
+    refresh(a);
+    refresh(b);
+  }
+
+  const int32_t* rows_;
+  int n_, gamma_;
+  const MediatorScore* score_;
+  MediatorGroups groups_;  // positions into rows
+  std::vector<int64_t> h_, total_;
+  std::vector<int32_t> support_;        // the clients' non-zero classes
+  std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
+  std::vector<double> cost_, pooled_;
+};
+
+class BalancedScheduler final : public MediatorScheduler {
+ public:
+  explicit BalancedScheduler(const SchedulerOptions& o)
+      : gamma_(o.gamma), worst_case_(o.balance == "max"), passes_(o.balance_passes), seed_(o.seed) {}
+  std::string name() const override { return "balanced"; }
+  MediatorGroups schedule_rows(const int32_t* rows, int classes, const std::vector<int64_t>& ids,
+                               uint32_t round) override {
+    std::vector<int64_t> positions(ids.size());
+    std::iota(positions.begin(), positions.end(), 0);
+    MediatorGroups groups = greedy_mediators(rows, classes, positions, gamma_);
+    if (groups.size() > 1) {
+      int64_t largest = 0;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        largest = std::max<int64_t>(largest, std::accumulate(rows + i * classes, rows + (i + 1) * classes, int64_t{0}));
+      }
+      const MediatorScore score(classes, std::min<int64_t>(largest * gamma_, 1 << 20));
+      Balancer balancer(rows, classes, groups, gamma_, score);
+      int used = 0;
+      while (used < passes_ && balancer.pass(worst_case_)) ++used;
+      HostEngine engine = make_host_engine(seed_, RngStream::kScheduler, round, 1);
+      while (++used < passes_) {
+        const Balancer before = balancer;
+        balancer.kick(engine);
+        while (used < passes_ && balancer.pass(worst_case_)) ++used;
+        if (!(balancer.objective(worst_case_) < before.objective(worst_case_))) balancer = before;
+      }
+      groups = balancer.positions();
+    }
+    // Back to client ids, each mediator's clients in ascending id order (the chain's order).
+    for (auto& g : groups) {
+      for (int64_t& k : g) k = ids[size_t(k)];
+      std::sort(g.begin(), g.end());
+    }
+    return groups;
+  }
+
+ private:
+  int gamma_;
+  bool worst_case_;
+  int passes_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+std::unique_ptr<MediatorScheduler> make_balanced(const SchedulerOptions& o) {
+  ASTRAEA_REQUIRE(o.balance == "mean" || o.balance == "max", "astraea.balance = \"{}\": expected mean or max", o.balance);
+  ASTRAEA_REQUIRE(o.balance_passes >= 0, "astraea.balance_passes = {}: must be >= 0", o.balance_passes);
+  return std::make_unique<BalancedScheduler>(o);
+}
+
+}  // namespace astraea::schedulers

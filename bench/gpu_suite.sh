@@ -32,7 +32,7 @@ step() {  # step NAME COMMAND...
 }
 
 step device nvidia-smi
-step gpu_tests "$dist/bin/astraea_tests" --gtest_filter='CudaTwin*'
+step gpu_tests "$dist/bin/astraea_gpu_tests"
 step device_throughput "$dist/bin/device_throughput" --backend cuda
 step schedule bash -c "for n in 10000 100000; do \
   $dist/bin/astraea schedule --clients \$n --algorithm batched --backend cuda; \

@@ -15,7 +15,7 @@ ASTRAEA_BUILD_DIR=build-device ASTRAEA_CUDA=ON \
 
 rm -rf device-dist
 mkdir -p device-dist/bin device-dist/lib
-bins=(build-device/astraea build-device/tests/astraea_tests build-device/bench/device_throughput
+bins=(build-device/astraea build-device/tests/astraea_tests build-device/tests/astraea_gpu_tests build-device/bench/device_throughput
       build-device/bench/round_throughput)
 cp "${bins[@]}" device-dist/bin/
 # Everything the loader resolves outside libc, libstdc++, libgcc and CUDA (that machine has its own).
@@ -27,4 +27,4 @@ ldd "${bins[@]}" | awk '$3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
   esac
 done
 du -sh device-dist
-echo "device_pack: device-dist/ ready; carry it (run's carry: [\"device-dist\"]) and run bench/gpu_suite.sh there"
+echo "device_pack: device-dist/ ready; copy it beside the repository on the GPU machine and run bench/gpu_suite.sh"

@@ -7,6 +7,7 @@
 #include "astraea/data/augmentation.hpp"
 #include "astraea/data/partition.hpp"
 #include "astraea/data/synthetic.hpp"
+#include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -124,15 +125,18 @@ TEST(AffineTransform, RandomOpsAreKeyedAndInRange) {
 }
 
 TEST(AugmentClients, FollowsTheRatiosAndKeepsOwnership) {
-  SyntheticSpec spec;
-  spec.height = spec.width = 8;
+  testing::FederationSpec spec;
   spec.train_samples = 3000;
+  spec.test_samples = 1000;
   spec.classes = 5;
-  const TrainTest data = make_synthetic(spec, 2);
-  PartitionSpec p;
-  p.clients = 30;
-  p.global = "zipf:1.5";
-  const ClientStore store = make_partition(p, data.train.labels, 5);
+  spec.data_seed = 2;
+  spec.clients = 30;
+  spec.method = "astraea";
+  spec.global = "zipf:1.5";
+  spec.partition_seed = 1;
+  const testing::SyntheticFederation f(spec);
+  const TrainTest& data = f.data;
+  const ClientStore& store = f.store;
   auto c = config("power");
   c.alpha = 1.0;
   auto be = make_backend("cpu", 2);

@@ -13,6 +13,7 @@
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
 #include "astraea/io/safetensors.hpp"
+#include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -118,16 +119,17 @@ TEST(RunReport, ResumingKeepsTheRoundsUpToTheCheckpoint) {
 // parameters after round 2 makes the uninterrupted run's rounds 3 and 4, bit for bit. Astraea with
 // augmentation, the greedy, mediator chains and dropout (emnist_cnn) exercises every stream.
 TEST(FederatedRun, ResumedFromAGlobalModelEqualsTheUninterruptedRun) {
-  SyntheticSpec spec;
-  spec.height = spec.width = 28;
-  spec.classes = 4;
+  testing::FederationSpec spec;
+  spec.side = 28;
   spec.train_samples = 600;
-  spec.test_samples = 100;
-  const TrainTest data = make_synthetic(spec, 8);
-  PartitionSpec p;
-  p.clients = 24;
-  p.global = "zipf:1.0";
-  const ClientStore store = make_partition(p, data.train.labels, 4);
+  spec.data_seed = 8;
+  spec.clients = 24;
+  spec.method = "astraea";
+  spec.global = "zipf:1.0";
+  spec.partition_seed = 1;
+  const testing::SyntheticFederation f(spec);
+  const TrainTest& data = f.data;
+  const ClientStore& store = f.store;
   TrainConfig c;
   c.model = "emnist_cnn";
   c.rounds = 4;

@@ -12,6 +12,7 @@
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/synthetic_population.hpp"
 #include "astraea/nn/model.hpp"
+#include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -98,20 +99,21 @@ TEST_F(CudaTwin, EveryModelForwardAndBackward) {
   }
 }
 
-struct SmallFederation {
-  SmallFederation() {
-    SyntheticSpec spec;
-    spec.height = spec.width = 28;  // emnist_cnn's input
-    spec.train_samples = 1500;
-    spec.test_samples = 300;
-    data = make_synthetic(spec, 4);
-    PartitionSpec p;
-    p.clients = 30;
-    p.global = "zipf:1.0";
-    store = make_partition(p, data.train.labels, 10);
+struct SmallFederation : testing::SyntheticFederation {
+  SmallFederation() : SyntheticFederation(spec()) {}
+  static testing::FederationSpec spec() {
+    testing::FederationSpec f;
+    f.side = 28;  // emnist_cnn's input
+    f.classes = 10;
+    f.train_samples = 1500;
+    f.test_samples = 300;
+    f.data_seed = 4;
+    f.clients = 30;
+    f.method = "astraea";
+    f.global = "zipf:1.0";
+    f.partition_seed = 1;
+    return f;
   }
-  TrainTest data;
-  ClientStore store;
 };
 
 TEST_F(CudaTwin, AugmentationGeneratesTheSameImages) {

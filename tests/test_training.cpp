@@ -10,29 +10,19 @@
 #include "astraea/data/synthetic.hpp"
 #include "astraea/fl/federated_run.hpp"
 #include "astraea/fl/replica_trainer.hpp"
+#include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
 namespace {
 
-struct Fixture {
-  Fixture() {
-    SyntheticSpec spec;
-    spec.height = spec.width = 8;
-    spec.train_samples = 400;
-    spec.test_samples = 100;
-    spec.classes = 4;
-    data = make_synthetic(spec, 3);
-    PartitionSpec p;
-    p.method = "dirichlet:0.5";
-    p.clients = 12;
-    p.seed = 2;
-    store = make_partition(p, data.train.labels, 4);
-    pool = SamplePool{data.train.images.data(), data.train.labels.data(), data.train.n, nullptr, nullptr, 1, 8, 8};
+struct Fixture : testing::SyntheticFederation {
+  Fixture() : SyntheticFederation(spec()) {}
+  static testing::FederationSpec spec() {
+    testing::FederationSpec f;
+    f.partition_seed = 2;
+    return f;
   }
-  TrainTest data;
-  ClientStore store;
-  SamplePool pool{};
 };
 
 std::vector<StepPlan> plans_for(const ClientStore& store, const std::vector<std::vector<int64_t>>& groups,
@@ -252,17 +242,18 @@ TEST(SampleClients, DistinctSortedAndUniform) {
 }
 
 TEST(FederatedRun, LearnsTheSyntheticRuleAndIsDeterministic) {
-  SyntheticSpec spec;
-  spec.height = spec.width = 10;
+  testing::FederationSpec spec;
+  spec.side = 10;
   spec.classes = 5;
   spec.train_samples = 2000;
   spec.test_samples = 500;
-  spec.noise = 0.5f;
-  const TrainTest data = make_synthetic(spec, 11);
-  PartitionSpec p;
-  p.method = "dirichlet:0.3";
-  p.clients = 40;
-  const ClientStore store = make_partition(p, data.train.labels, 5);
+  spec.data_seed = 11;
+  spec.method = "dirichlet:0.3";
+  spec.clients = 40;
+  spec.partition_seed = 1;
+  const testing::SyntheticFederation f(spec);
+  const TrainTest& data = f.data;
+  const ClientStore& store = f.store;
   TrainConfig c;
   c.model = "mlp";
   c.lr = 0.1;

@@ -13,6 +13,9 @@
 //        data-processing inequality (two bins: y* and the rest) the score is at least the binary
 //        KL of that share; within a bucket, candidates are visited by increasing a and the first
 //        one above the window ends the bucket.
+// Each group keeps copies of its candidates' histograms in scan order, and candidates that pass
+// the bounds are scored a batch at a time, classes outer and candidates inner: every score is
+// summed in the reference's order (the same bits), but the batch's sums run side by side.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -165,9 +168,33 @@ struct Entry {
   size_t candidate;
 };
 
+// One size bucket's candidates of one dominant class, by increasing peak count, with copies of their
+// histograms in that order: a pick's scan reads them front to back.
 struct Group {
-  std::vector<Entry> by_peak;  // increasing peak count
+  std::vector<int64_t> peak;
+  std::vector<uint32_t> candidate;
+  std::vector<int32_t> counts;  // [entries x classes]
+  std::vector<uint8_t> live;
   size_t dead = 0;
+  size_t entries() const { return peak.size(); }
+  // Drops dead entries; `entry_of` (candidate -> its entry) follows.
+  void compact(int classes, std::vector<uint32_t>& entry_of) {
+    size_t to = 0;
+    for (size_t k = 0; k < entries(); ++k) {
+      if (!live[k]) continue;
+      peak[to] = peak[k];
+      candidate[to] = candidate[k];
+      std::copy_n(counts.begin() + k * classes, classes, counts.begin() + to * classes);
+      live[to] = 1;
+      entry_of[candidate[to]] = static_cast<uint32_t>(to);
+      ++to;
+    }
+    peak.resize(to);
+    candidate.resize(to);
+    counts.resize(to * classes);
+    live.resize(to);
+    dead = 0;
+  }
 };
 
 struct SizeBucket {
@@ -210,6 +237,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   // Open mediators: size buckets x dominant class, each group by increasing peak.
   std::vector<SizeBucket> buckets;
   std::vector<int> bucket_of(distinct);
+  std::vector<uint32_t> entry_of(distinct);  // candidate -> its entry in its group
   {
     int top = 0;
     for (size_t u = 0; u < distinct; ++u) {
@@ -218,14 +246,25 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
     }
     buckets.resize(top + 1);
     for (auto& b : buckets) b.by_class.resize(classes);
+    std::vector<std::vector<std::vector<Entry>>> lists(buckets.size(), std::vector<std::vector<Entry>>(classes));
     for (size_t u = 0; u < distinct; ++u) {
-      SizeBucket& b = buckets[bucket_of[u]];
-      b.by_class[dominant[u]].by_peak.push_back(Entry{peak[u], u});
-      b.largest = std::max(b.largest, cand.size[u]);
+      lists[bucket_of[u]][dominant[u]].push_back(Entry{peak[u], u});
+      buckets[bucket_of[u]].largest = std::max(buckets[bucket_of[u]].largest, cand.size[u]);
     }
-    for (auto& b : buckets)
-      for (auto& g : b.by_class)
-        std::stable_sort(g.by_peak.begin(), g.by_peak.end(), [](const Entry& a, const Entry& c) { return a.peak < c.peak; });
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      for (int y = 0; y < classes; ++y) {
+        auto& list = lists[b][y];
+        std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& c) { return a.peak < c.peak; });
+        Group& g = buckets[b].by_class[y];
+        for (const Entry& e : list) {
+          entry_of[e.candidate] = static_cast<uint32_t>(g.entries());
+          g.peak.push_back(e.peak);
+          g.candidate.push_back(static_cast<uint32_t>(e.candidate));
+          g.counts.insert(g.counts.end(), cand.row[e.candidate], cand.row[e.candidate] + classes);
+          g.live.push_back(1);
+        }
+      }
+    }
   }
   std::vector<SizeBucket*> visit;
   for (auto& b : buckets)
@@ -259,9 +298,10 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         // A first incumbent, so that the bounds bite from the start: each group's flattest candidate.
         for (SizeBucket* b : visit) {
           for (const Group& g : b->by_class) {
-            for (const Entry& e : g.by_peak) {
-              if (!cand.alive(e.candidate)) continue;
-              window.offer(score.score(merged.data(), cand.row[e.candidate]), cand.representative(e.candidate), e.candidate);
+            for (size_t k = 0; k < g.entries(); ++k) {
+              if (!g.live[k]) continue;
+              window.offer(score.score(merged.data(), &g.counts[k * classes]), cand.representative(g.candidate[k]),
+                           g.candidate[k]);
               break;
             }
           }
@@ -271,17 +311,32 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           if (b->bound > window.cutoff() + kBoundSlack) break;  // and so are all later buckets
           const double mass = total + double(b->largest);
           for (int y = 0; y < classes; ++y) {
-            for (const Entry& e : b->by_class[y].by_peak) {
-              const size_t u = e.candidate;
-              if (!cand.alive(u)) continue;
+            const Group& g = b->by_class[y];
+            size_t pending[MediatorScore::kBatch];
+            int n = 0;
+            const auto flush = [&] {
+              const int32_t* rows[MediatorScore::kBatch];
+              double scores[MediatorScore::kBatch];
+              for (int c = 0; c < n; ++c) rows[c] = &g.counts[pending[c] * classes];
+              score.score_batch(merged.data(), rows, n, scores);
+              for (int c = 0; c < n; ++c) {
+                const size_t u = g.candidate[pending[c]];
+                window.offer(scores[c], cand.representative(u), u);
+              }
+              n = 0;
+            };
+            for (size_t k = 0; k < g.entries(); ++k) {
+              if (!g.live[k]) continue;
               // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
               // recompute when the cutoff has fallen by a tenth.
               if (window.cutoff() < 0.9 * share_for || share_for < 0) {
                 share = max_share((share_for = window.cutoff()) + kBoundSlack, classes);
               }
-              if (double(merged[y] + e.peak) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
-              window.offer(score.score(merged.data(), cand.row[u]), cand.representative(u), u);
+              if (double(merged[y] + g.peak[k]) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
+              pending[n++] = k;
+              if (n == MediatorScore::kBatch) flush();
             }
+            if (n > 0) flush();
           }
         }
       }
@@ -295,12 +350,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       if (!cand.alive(u)) {
         // Drop dead candidates from their group once they are half of it.
         Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
-        if (++g.dead * 2 > g.by_peak.size()) {
-          g.by_peak.erase(std::remove_if(g.by_peak.begin(), g.by_peak.end(),
-                                         [&](const Entry& e) { return !cand.alive(e.candidate); }),
-                          g.by_peak.end());
-          g.dead = 0;
-        }
+        g.live[entry_of[u]] = 0;
+        if (++g.dead * 2 > g.entries()) g.compact(classes, entry_of);
       }
     }
     groups.push_back(std::move(group));

@@ -10,7 +10,7 @@ packages=(
   libopenblas-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   librandom123-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
-  dataset-fashion-mnist python3 python3-venv python3-matplotlib
+  dataset-fashion-mnist python3 python3-venv python3-matplotlib python3-numpy python3-dev pybind11-dev python3-pytest
 )
 for group in "$@"; do
   case "$group" in

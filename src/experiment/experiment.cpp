@@ -155,6 +155,10 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
     outcome.summary = summarize(outcome.rounds, config.train.target_accuracy);
   }
   outcome.summary.diverged_round = outcome.diverged_round;
+  if (model_good) {
+    outcome.params = fl.global_params();
+    outcome.tensors = fl.model().tensors();
+  }
   signals.reset();
   if (outcome.stopped) {
     spdlog::warn("stopped after round {} of {}: continue with the same command and --resume", round,

@@ -47,6 +47,10 @@ struct RunOutcome {
   // stops there; DIR keeps the last good model and checkpoint, and summary.json says so.
   int diverged_round = 0;
   std::string diverged;
+  // The final global model (the last good one after a divergence) and its tensors' names and
+  // shapes, as model.safetensors holds them.
+  std::vector<float> params;
+  std::vector<ParamTensor> tensors;
 };
 
 class Experiment {

@@ -2,6 +2,7 @@
 // without --methods, Astraea's ablation (FedAvg, augmentation only, rescheduling only, Astraea,
 // Astraea with random mediators); with --methods, any registered methods and '+' combinations.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "astraea/experiment/compare.hpp"
 #include "astraea/experiment/methods.hpp"
 #include "commands.hpp"
+#include "plot_script.hpp"
 
 namespace astraea::cli {
 namespace {
@@ -28,7 +30,16 @@ void run(CompareCommand c) {
   const std::unique_ptr<Communicator> ranks = make_communicator();
   if (ranks->rank() != 0 && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   const CompareOutcome outcome = run_compare(o, *ranks);
-  if (ranks->rank() == 0) std::printf("%s", outcome.markdown.c_str());
+  if (ranks->rank() != 0) return;
+  std::printf("%s", outcome.markdown.c_str());
+  // The figure beside the tables; a machine without matplotlib still gets the tables.
+  const std::string figure = (std::filesystem::path(o.out) / "compare.png").string();
+  std::string why;
+  if (plot_runs({o.out}, figure, "", &why)) {
+    spdlog::info("wrote {}", figure);
+  } else {
+    spdlog::warn("no figure: {}", why);
+  }
 }
 
 }  // namespace

@@ -15,5 +15,6 @@ void add_partition_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_schedule_command(CLI::App& app);
+void add_plot_command(CLI::App& app);
 
 }  // namespace astraea::cli

@@ -85,6 +85,7 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
                  outcome.augmentation["dropped"].get<int64_t>(), aug->extra_bytes() / 1e6, fl.augment_seconds());
   }
   extra["ranks"] = ranks_ ? ranks_->size() : 1;
+  extra["global_class_sizes"] = store_.global_histogram();
   spdlog::info("backend {} ({} lanes, {} replicas per call), model {}", backend_->name(), backend_->lanes(),
                fl.trainer().tile(), fl.model().describe());
 

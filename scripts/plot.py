@@ -4,6 +4,7 @@ compare directory (compare.json beside one run per method) or a compare over see
 compare directories; curves are the mean over seeds with a band of one standard deviation).
 
   python3 scripts/plot.py DIR... --out FILE.png [--title TEXT]     (what `astraea plot` runs)
+  python3 scripts/plot.py --sweep DIR/sweep.csv --out FILE.png      (what `astraea sweep` runs)
 
 One figure of six panels: test accuracy against rounds, and against megabytes of model traffic;
 per-class F1 over rounds (the last run given, or each method's F1 of the rarest class for a
@@ -70,12 +71,42 @@ def band(ax, xs, mean, sd, label):
                         color=line.get_color(), alpha=0.15, lw=0)
 
 
+def plot_sweep(csv_path, out, title):
+    """Best and final accuracy per cell (mean ± sd over seeds), one bar pair per cell."""
+    import csv
+    rows = list(csv.DictReader(open(csv_path)))
+    keys = [k for k in rows[0] if k not in ("seeds",) and not k.startswith(("best_", "final_", "macro_", "reached_",
+                                                                                 "rounds_", "mb_", "diverged"))]
+    labels = [", ".join(f"{k.split('.')[-1]}={r[k]}" for k in keys) for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows) + 2), 4.5))
+    xs = range(len(rows))
+    for off, name in ((-0.2, "best"), (0.2, "final")):
+        ax.bar([x + off for x in xs], [100 * float(r[f"{name}_accuracy_mean"]) for r in rows], width=0.4,
+               yerr=[100 * float(r[f"{name}_accuracy_sd"]) for r in rows], capsize=3, label=f"{name} accuracy")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"test accuracy % (mean ± sd over {rows[0]['seeds']} seeds)")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dirs", nargs="+")
+    ap.add_argument("dirs", nargs="*")
     ap.add_argument("--out", required=True)
     ap.add_argument("--title", default="")
+    ap.add_argument("--sweep", help="a sweep.csv: its cells' accuracy instead of run curves")
     o = ap.parse_args()
+    if o.sweep:
+        plot_sweep(o.sweep, o.out, o.title)
+        return
+    if not o.dirs:
+        ap.error("give run or compare directories, or --sweep")
     groups = [g for d in o.dirs for g in runs_of(d)]
     if len(groups) > 10:  # beyond the default cycle's ten colours
         plt.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=plt.get_cmap("tab20").colors)

@@ -16,5 +16,6 @@ void add_run_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_schedule_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace astraea::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   astraea::cli::add_compare_command(app);
   astraea::cli::add_schedule_command(app);
   astraea::cli::add_plot_command(app);
+  astraea::cli::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

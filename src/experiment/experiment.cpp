@@ -1,6 +1,10 @@
 #include "astraea/experiment/experiment.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+
+#include <unistd.h>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -43,15 +47,49 @@ Checkpoint resume_point(const RunOptions& o, const ExperimentConfig& config, con
   return c;
 }
 
-void log_round(const RoundResult& r, int rounds, const std::string& label) {
-  const std::string who = label.empty() ? "" : fmt::format("{:>16} ", label);
-  if (r.evaluated) {
-    spdlog::info("{}round {:>4}/{}  train loss {:.4f}  test acc {:6.2f}%  macro F1 {:.3f}  {:.3f} s/round", who, r.round,
-                 rounds, r.train_loss, 100 * r.test.accuracy, r.test.macro_f1, r.seconds);
-  } else {
-    spdlog::info("{}round {:>4}/{}  train loss {:.4f}  {:.3f} s/round", who, r.round, rounds, r.train_loss, r.seconds);
+// On a terminal, one progress line rewritten in place: rounds done, s/round, ETA, the latest
+// accuracy. Elsewhere (a log file, a batch job), a plain line per round.
+class Progress {
+ public:
+  Progress(int first, int rounds, const std::string& label)
+      : tty_(isatty(STDERR_FILENO) && spdlog::get_level() <= spdlog::level::info), first_(first), rounds_(rounds),
+        label_(label), start_(std::chrono::steady_clock::now()) {}
+  ~Progress() { finish(); }
+  void update(const RoundResult& r) {
+    if (r.evaluated) accuracy_ = fmt::format("  test acc {:6.2f}%", 100 * r.test.accuracy);
+    if (!tty_) return plain(r);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double per = elapsed / std::max(1, r.round - first_);
+    const int eta = static_cast<int>(per * (rounds_ - r.round));
+    const int filled = rounds_ > 0 ? 24 * r.round / rounds_ : 0;
+    std::fprintf(stderr, "\r%s[%s%s] %d/%d  %.3f s/round  ETA %d:%02d%s   ", label_.empty() ? "" : (label_ + " ").c_str(),
+                 std::string(size_t(filled), '#').c_str(), std::string(size_t(24 - filled), '.').c_str(), r.round,
+                 rounds_, per, eta / 60, eta % 60, accuracy_.c_str());
+    std::fflush(stderr);
+    open_ = true;
   }
-}
+  void finish() {
+    if (open_) std::fputc('\n', stderr);
+    open_ = false;
+  }
+
+ private:
+  void plain(const RoundResult& r) const {
+    const std::string who = label_.empty() ? "" : fmt::format("{:>16} ", label_);
+    if (r.evaluated) {
+      spdlog::info("{}round {:>4}/{}  train loss {:.4f}  test acc {:6.2f}%  macro F1 {:.3f}  {:.3f} s/round", who,
+                   r.round, rounds_, r.train_loss, 100 * r.test.accuracy, r.test.macro_f1, r.seconds);
+    } else {
+      spdlog::info("{}round {:>4}/{}  train loss {:.4f}  {:.3f} s/round", who, r.round, rounds_, r.train_loss,
+                   r.seconds);
+    }
+  }
+  bool tty_;
+  int first_, rounds_;
+  std::string label_, accuracy_;
+  std::chrono::steady_clock::time_point start_;
+  bool open_ = false;
+};
 
 }  // namespace
 
@@ -110,6 +148,7 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
   int round = resumed.round, checkpointed = resumed.round;
   bool stop = false;
   std::optional<Diverged> diverged;
+  Progress progress(resumed.round, config.train.rounds, o.label);
   while (round < config.train.rounds && !stop) {
     RoundResult r;
     try {
@@ -128,11 +167,12 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
       }
     }
     outcome.rounds.push_back(r);
-    log_round(r, config.train.rounds, o.label);
+    progress.update(r);
     const bool asked = o.on_round && !o.on_round(r);
     const bool local_stop = asked || StopSignals::pending() != 0;
     stop = ranks_ ? ranks_->any(local_stop) : local_stop;  // every rank stops after the same round
   }
+  progress.finish();
   outcome.signal = StopSignals::pending();
   outcome.last_round = round;
   outcome.stopped = stop && round < config.train.rounds;

@@ -5,7 +5,12 @@ set(ASTRAEA_MPI "AUTO" CACHE STRING "Multi-rank runs over MPI: AUTO (when MPI is
 set_property(CACHE ASTRAEA_MPI PROPERTY STRINGS AUTO ON OFF)
 option(ASTRAEA_BUILD_TESTS "Build the test suite" ON)
 option(ASTRAEA_BUILD_BENCH "Build the benchmarks" ON)
-option(ASTRAEA_NATIVE "Compile host code for this CPU (-march=native)" ON)
+# Portable by default: host code for a baseline every x86-64 of the last fifteen years runs
+# (x86-64-v2), the CPU backend's hot loops cloned for AVX2 and AVX-512 and picked at run time.
+# ASTRAEA_NATIVE=ON compiles everything for the building machine's CPU instead (faster to build,
+# not to be copied to other nodes).
+option(ASTRAEA_NATIVE "Compile host code for this CPU (-march=native) instead of the portable baseline" OFF)
+set(ASTRAEA_BASELINE_ARCH "x86-64-v2" CACHE STRING "The portable build's -march on x86-64")
 
 # Warnings for our own C++ only (CUDA host passes get their own flags in cuda/).
 set(ASTRAEA_CXX_WARNINGS $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)

@@ -12,6 +12,15 @@
 
 #include "astraea/core/error.hpp"
 
+// The hot loops of the portable build, cloned for AVX-512 and AVX2 and dispatched by the CPU at
+// load time (GCC ifunc); a native build compiles them for its own CPU. Results do not depend on
+// the clone: no FMA contraction (-ffp-contract=off) and no reassociation.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(ASTRAEA_NATIVE_BUILD)
+#define ASTRAEA_HOT_LOOP __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ASTRAEA_HOT_LOOP
+#endif
+
 namespace astraea {
 namespace {
 
@@ -70,24 +79,24 @@ class CpuBackend final : public Backend {
   // The functor is copied into a local: the arrays it writes then cannot alias its fields, so
   // its pointers and sizes stay in registers and simple bodies vectorise.
   template <typename F>
-  static void run(const F& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const F& f, int64_t rows, int64_t cols) {
     const F local = f;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) local(r, c);
   }
   // Layouts whose rows the functor can walk without per-row divisions.
-  static void run(const Im2col& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const Im2col& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == f.g.in_c && rows % f.g.out_positions() == 0, "Im2col over {} x {}", rows, cols);
     for (int64_t s = 0; s < rows / f.g.out_positions(); ++s) f.sample_rows(s);
   }
-  static void run(const Col2im& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const Col2im& f, int64_t rows, int64_t cols) {
     const int64_t per = int64_t(f.g.in_h) * f.g.in_w;
     ASTRAEA_CHECK(cols == f.g.in_c && rows % per == 0, "Col2im over {} x {}", rows, cols);
     for (int64_t s = 0; s < rows / per; ++s) f.sample_pixels(s);
   }
   // Replica-outer over blocks of parameters: each element's sum still runs over the replicas in
   // index order from zero (the same values), but the inner loops are unit-stride and vectorise.
-  static void run(const WeightedDeltaSum& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const WeightedDeltaSum& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(rows == 1 && cols == f.params, "WeightedDeltaSum over {} x {}", rows, cols);
     constexpr int64_t kBlock = 2048;
     float sum[kBlock];
@@ -105,15 +114,15 @@ class CpuBackend final : public Backend {
       for (int64_t j = 0; j < n; ++j) acc[j] += s[j];
     }
   }
-  static void run(const BiasGrad& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const BiasGrad& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == f.features, "BiasGrad over {} of {} features", cols, f.features);
     for (int64_t r = 0; r < rows; ++r) f.row(r);
   }
-  static void run(const GatherImages& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const GatherImages& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == int64_t(f.pool.height) * f.pool.width, "GatherImages over {} x {}", rows, cols);
     for (int64_t s = 0; s < rows; ++s) f.sample(s);
   }
-  static void run(const OptimizerUpdate& f, int64_t rows, int64_t cols) {
+  ASTRAEA_HOT_LOOP static void run(const OptimizerUpdate& f, int64_t rows, int64_t cols) {
     ASTRAEA_CHECK(cols == f.params, "OptimizerUpdate over {} of {} params", cols, f.params);
     for (int64_t r = 0; r < rows; ++r) f.row(r);
   }

@@ -37,25 +37,6 @@ class MediatorScore {
     return kl_from_sums(log_n_, double(total), total > 0 ? log_of(total) : 0.0, g);
   }
 
-  // score() of n <= kBatch candidates at once: the same operations in the same order for each (the
-  // same bits), their sums interleaved so that they run side by side instead of one long chain.
-  static constexpr int kBatch = 8;
-  void score_batch(const int64_t* m, const int32_t* const* x, int n, double* out) const {
-    int64_t total[kBatch] = {0};
-    double g[kBatch] = {0};
-    for (int y = 0; y < classes_; ++y) {
-      const int64_t my = m ? m[y] : 0;
-      for (int c = 0; c < n; ++c) {
-        const int64_t v = my + x[c][y];
-        total[c] += v;
-        g[c] += f(v);
-      }
-    }
-    for (int c = 0; c < n; ++c) {
-      out[c] = kl_from_sums(log_n_, double(total[c]), total[c] > 0 ? log_of(total[c]) : 0.0, g[c]);
-    }
-  }
-
   int classes() const { return classes_; }
   double log_classes() const { return log_n_; }
 

@@ -13,9 +13,8 @@
 //        data-processing inequality (two bins: y* and the rest) the score is at least the binary
 //        KL of that share; within a bucket, candidates are visited by increasing a and the first
 //        one above the window ends the bucket.
-// Each group keeps copies of its candidates' histograms in scan order, and candidates that pass
-// the bounds are scored a batch at a time, classes outer and candidates inner: every score is
-// summed in the reference's order (the same bits), but the batch's sums run side by side.
+// Each group keeps copies of its candidates' histograms in scan order, so a pick's scan reads
+// memory front to back instead of chasing each candidate's row through the input.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -312,19 +311,6 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           const double mass = total + double(b->largest);
           for (int y = 0; y < classes; ++y) {
             const Group& g = b->by_class[y];
-            size_t pending[MediatorScore::kBatch];
-            int n = 0;
-            const auto flush = [&] {
-              const int32_t* rows[MediatorScore::kBatch];
-              double scores[MediatorScore::kBatch];
-              for (int c = 0; c < n; ++c) rows[c] = &g.counts[pending[c] * classes];
-              score.score_batch(merged.data(), rows, n, scores);
-              for (int c = 0; c < n; ++c) {
-                const size_t u = g.candidate[pending[c]];
-                window.offer(scores[c], cand.representative(u), u);
-              }
-              n = 0;
-            };
             for (size_t k = 0; k < g.entries(); ++k) {
               if (!g.live[k]) continue;
               // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
@@ -333,10 +319,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                 share = max_share((share_for = window.cutoff()) + kBoundSlack, classes);
               }
               if (double(merged[y] + g.peak[k]) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
-              pending[n++] = k;
-              if (n == MediatorScore::kBatch) flush();
+              const size_t u = g.candidate[k];
+              window.offer(score.score(merged.data(), &g.counts[k * classes]), cand.representative(u), u);
             }
-            if (n > 0) flush();
           }
         }
       }

@@ -40,8 +40,12 @@ def runs_of(d):
     dirs = seeds or [d]
     if not (dirs[0] / "compare.json").exists():
         sys.exit(f"{d}: neither a run (rounds.jsonl) nor a compare (compare.json)")
-    methods = [(m["method"], m["description"]) for m in json.loads((dirs[0] / "compare.json").read_text())["methods"]]
-    return [(desc, [read_run(s / name) for s in dirs]) for name, desc in methods]
+    compare = json.loads((dirs[0] / "compare.json").read_text())
+    groups = [(m["description"], [read_run(s / m["method"]) for s in dirs]) for m in compare["methods"]]
+    for _, runs in groups:  # runs written before summaries carried the class sizes
+        for run in runs:
+            run["summary"].setdefault("global_class_sizes", compare.get("global_class_sizes"))
+    return groups
 
 
 def mean_curve(runs, key, x_of):

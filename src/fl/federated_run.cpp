@@ -76,8 +76,9 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 
 FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm,
                            uint64_t seed, const Dataset& train, const Dataset& test, const ClientStore& store,
-                           Backend& backend, Communicator* ranks)
-    : config_(config), astraea_(astraea), algorithm_(algorithm), seed_(seed), store_(store), backend_(backend),
+                           Backend& backend, Communicator* ranks, const SystemsConfig& systems)
+    : config_(config), astraea_(astraea), algorithm_(algorithm), systems_(systems, store.num_clients(), seed), seed_(seed),
+      store_(store), backend_(backend),
       ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
@@ -160,6 +161,53 @@ bool FederatedRun::finite(const float* values) {
   return flag == 0;
 }
 
+std::vector<int64_t> FederatedRun::sample_online_clients(int64_t total, int64_t count, uint64_t seed,
+                                                         int round) const {
+  std::vector<int64_t> up;
+  for (int64_t k = 0; k < total; ++k)
+    if (systems_.online(k, round)) up.push_back(k);
+  if (int64_t(up.size()) <= count) return up;
+  std::vector<int64_t> picked;
+  for (int64_t i : sample_clients(int64_t(up.size()), count, seed, uint32_t(round))) picked.push_back(up[size_t(i)]);
+  return picked;  // ascending, as up is
+}
+
+void FederatedRun::time_chains(int round, int64_t model_bytes, MediatorGroups& mediators,
+                               std::vector<std::vector<Visit>>& visits, RoundResult& r) const {
+  const ClientStore& store = clients();
+  const double model_mb = double(model_bytes) / 1e6;
+  bool cut = false;
+  MediatorGroups kept_groups;
+  std::vector<std::vector<Visit>> kept_visits;
+  for (size_t m = 0; m < mediators.size(); ++m) {
+    std::vector<int64_t> who, samples;
+    for (const Visit& v : visits[m]) {
+      who.push_back(v.client);
+      samples.push_back(store.size(v.client) * config_.local_epochs);
+    }
+    const ChainTiming t = systems_.chain(who, samples, model_mb, round);
+    r.simulated_seconds = std::max(r.simulated_seconds, t.seconds);
+    r.dropped_visits += t.dropped_visits;
+    cut = cut || t.dropped_visits > 0;
+    if (t.kept.empty()) {
+      ++r.dropped_mediators;
+      continue;
+    }
+    std::vector<Visit> v;
+    std::vector<int64_t> group;
+    for (size_t i : t.kept) {
+      v.push_back(visits[m][i]);
+      if (std::find(group.begin(), group.end(), visits[m][i].client) == group.end()) group.push_back(visits[m][i].client);
+    }
+    kept_visits.push_back(std::move(v));
+    kept_groups.push_back(std::move(group));
+  }
+  // The server waits for the deadline when anything missed it.
+  if (cut && systems_.config().deadline > 0) r.simulated_seconds = systems_.config().deadline;
+  mediators = std::move(kept_groups);
+  visits = std::move(kept_visits);
+}
+
 RoundResult FederatedRun::run_round(int round) {
   RoundResult r;
   {
@@ -176,7 +224,9 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   std::vector<int64_t> online;
   {
     PhaseScope phase("sample", &r.times.sample);
-    online = sample_clients(store.num_clients(), config_.clients_per_round, seed_, round);
+    online = systems_.always_online()
+                 ? sample_clients(store.num_clients(), config_.clients_per_round, seed_, round)
+                 : sample_online_clients(store.num_clients(), config_.clients_per_round, seed_, round);
   }
   MediatorGroups mediators;
   {
@@ -190,9 +240,13 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   local.local_epochs = config_.local_epochs;
   local.reset_per_client = config_.reset_optimizer;
   local.mediator_epochs = astraea_.mediator_epochs;
+  const int64_t model_bytes = 4 * model_->num_params();
+  std::vector<std::vector<Visit>> visits(mediators.size());
+  for (size_t m = 0; m < mediators.size(); ++m) visits[m] = chain_visits(mediators[m], local.mediator_epochs);
+  if (systems_.active()) time_chains(round, model_bytes, mediators, visits, r);
   std::vector<StepPlan> plans(mediators.size());
   for (size_t m = 0; m < mediators.size(); ++m) {
-    plans[m] = make_step_plan(store, mediators[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
+    plans[m] = make_step_plan_visits(store, visits[m], local, seed_, static_cast<uint32_t>(round), static_cast<uint32_t>(m));
   }
   client_->begin_round(plans);
   int64_t n = 0;
@@ -273,10 +327,10 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   // Traffic (the papers' 2|w|(ceil(c/gamma) + c) against FedAvg's 2c|w|): every mediator downloads
   // and uploads the model once; with mediators, every client visit downloads and uploads it too.
   // Without a scheduler a client is its own mediator and only the server link carries traffic.
-  const int64_t model_bytes = 4 * model_->num_params();
+  int64_t visited = 0;
+  for (const auto& v : visits) visited += int64_t(v.size());
   r.bytes_mediator_server = 2 * model_bytes * r.mediators;
-  r.bytes_client_mediator =
-      astraea_.scheduler == "none" ? 0 : 2 * model_bytes * r.clients * astraea_.mediator_epochs;
+  r.bytes_client_mediator = astraea_.scheduler == "none" ? 0 : 2 * model_bytes * visited;
 
   const bool last = round == config_.rounds;
   const bool evaluator = !ranks_ || ranks_->rank() == 0;

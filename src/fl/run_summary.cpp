@@ -13,6 +13,7 @@ RunSummary summarize(const std::vector<RoundResult>& rounds, double target_accur
     s.bytes_mediator_server += r.bytes_mediator_server;
     s.seconds += r.seconds;
     s.train_seconds += r.times.train;
+    s.simulated_seconds += r.simulated_seconds;
     s.mean_mediator_kl += r.mean_mediator_kl;
     s.weighted_mediator_kl += r.weighted_mediator_kl;
     s.max_mediator_kl += r.max_mediator_kl;
@@ -26,6 +27,7 @@ RunSummary summarize(const std::vector<RoundResult>& rounds, double target_accur
       s.target_round = r.round;
       s.target_bytes_client_mediator = s.bytes_client_mediator;
       s.target_bytes_mediator_server = s.bytes_mediator_server;
+      s.target_simulated_seconds = s.simulated_seconds;
     }
   }
   if (!rounds.empty()) {

@@ -8,18 +8,38 @@
 
 namespace astraea {
 
+std::vector<Visit> chain_visits(const std::vector<int64_t>& clients, int mediator_epochs) {
+  std::vector<Visit> visits;
+  for (int em = 0; em < mediator_epochs; ++em)
+    for (int64_t k : clients) visits.push_back(Visit{k, em});
+  return visits;
+}
+
 StepPlan make_step_plan(const ClientStore& store, const std::vector<int64_t>& clients, const LocalTraining& local,
                         uint64_t seed, uint32_t round, uint32_t key) {
+  return make_step_plan_visits(store, chain_visits(clients, local.mediator_epochs), local, seed, round, key);
+}
+
+StepPlan make_step_plan_visits(const ClientStore& store, const std::vector<Visit>& visits, const LocalTraining& local,
+                               uint64_t seed, uint32_t round, uint32_t key) {
   ASTRAEA_CHECK(local.batch >= 1 && local.local_epochs >= 1 && local.mediator_epochs >= 1, "bad local training {} {} {}",
                 local.batch, local.local_epochs, local.mediator_epochs);
   StepPlan plan;
   plan.key = key;
   plan.step_start.push_back(0);
-  for (int64_t k : clients) plan.samples += store.size(k);
+  {
+    std::vector<int64_t> distinct;  // each visited client's samples count once in n_m
+    for (const Visit& v : visits) distinct.push_back(v.client);
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (int64_t k : distinct) plan.samples += store.size(k);
+  }
   std::vector<int32_t> order;
   int32_t age = 0;
-  for (int em = 0; em < local.mediator_epochs; ++em) {
-    for (int64_t k : clients) {
+  {
+    for (const Visit& visit : visits) {
+      const int64_t k = visit.client;
+      const int em = visit.epoch;
       const int64_t n = store.size(k);
       if (n == 0) continue;
       HostEngine engine = make_host_engine(seed, RngStream::kBatchOrder, static_cast<uint32_t>(k), round,

@@ -218,6 +218,39 @@ void read_algorithm(ConfigReader& r, AlgorithmConfig& a) {
   }
 }
 
+void read_systems(ConfigReader& r, SystemsConfig& y) {
+  const std::string s = "systems";
+  r.read(s, "speed", y.speed);
+  r.read(s, "speed_sigma", y.speed_sigma);
+  r.read(s, "bandwidth", y.bandwidth);
+  r.read(s, "bandwidth_sigma", y.bandwidth_sigma);
+  r.read(s, "latency", y.latency);
+  r.read(s, "availability", y.availability);
+  r.read(s, "diurnal", y.diurnal);
+  r.read(s, "day_rounds", y.day_rounds);
+  r.read(s, "dropout", y.dropout);
+  r.read(s, "deadline", y.deadline);
+  r.read(s, "late", y.late);
+  const auto range = [&](const char* key, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi)) r.fail(s, key, fmt::format("must be in [{}, {}], got {}", lo, hi, v));
+  };
+  range("speed", y.speed, 0, 1e12);
+  range("speed_sigma", y.speed_sigma, 0, 10);
+  range("bandwidth", y.bandwidth, 0, 1e12);
+  range("bandwidth_sigma", y.bandwidth_sigma, 0, 10);
+  range("latency", y.latency, 0, 1e6);
+  if (!(y.availability > 0 && y.availability <= 1)) {
+    r.fail(s, "availability", fmt::format("must be in (0, 1], got {}", y.availability));
+  }
+  range("diurnal", y.diurnal, 0, 0.999);
+  if (y.day_rounds < 1) r.fail(s, "day_rounds", fmt::format("must be at least 1, got {}", y.day_rounds));
+  range("dropout", y.dropout, 0, 0.999);
+  range("deadline", y.deadline, 0, 1e12);
+  if (y.late != "client" && y.late != "mediator") {
+    r.fail(s, "late", fmt::format("\"{}\" is not one of client or mediator", y.late));
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -234,6 +267,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_train(r, c.train);
   read_astraea(r, c.astraea);
   read_algorithm(r, c.algorithm);
+  read_systems(r, c.systems);
   r.finish();
   try {
     check_partition_spec(c.partition);

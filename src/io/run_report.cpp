@@ -38,6 +38,11 @@ nlohmann::json round_to_json(const RoundResult& r) {
   j["bytes_client_mediator"] = r.bytes_client_mediator;
   j["bytes_mediator_server"] = r.bytes_mediator_server;
   j["seconds"] = r.seconds;
+  if (r.simulated_seconds > 0 || r.dropped_visits > 0) {
+    j["simulated_seconds"] = r.simulated_seconds;
+    j["dropped_visits"] = r.dropped_visits;
+    j["dropped_mediators"] = r.dropped_mediators;
+  }
   j["phase_seconds"] = {{"augment", r.times.augment},     {"sample", r.times.sample},
                         {"schedule", r.times.schedule},   {"plan", r.times.plan},
                         {"train", r.times.train},         {"communicate", r.times.communicate},
@@ -72,6 +77,9 @@ RoundResult round_from_json(const nlohmann::json& j) {
   r.bytes_client_mediator = j.at("bytes_client_mediator").get<int64_t>();
   r.bytes_mediator_server = j.at("bytes_mediator_server").get<int64_t>();
   r.seconds = j.at("seconds").get<double>();
+  r.simulated_seconds = j.value("simulated_seconds", 0.0);
+  r.dropped_visits = j.value("dropped_visits", int64_t{0});
+  r.dropped_mediators = j.value("dropped_mediators", int64_t{0});
   const nlohmann::json& t = j.at("phase_seconds");
   r.times.augment = t.at("augment").get<double>();
   r.times.sample = t.at("sample").get<double>();
@@ -174,6 +182,10 @@ nlohmann::ordered_json summary_to_json(const RunSummary& s) {
   j["mean_client_kl"] = s.mean_client_kl;
   j["seconds"] = s.seconds;
   j["train_seconds"] = s.train_seconds;
+  if (s.simulated_seconds > 0) {
+    j["simulated_seconds"] = s.simulated_seconds;
+    if (s.reached_target) j["to_target"]["simulated_seconds"] = s.target_simulated_seconds;
+  }
   if (s.diverged_round > 0) j["diverged_round"] = s.diverged_round;
   return j;
 }
@@ -211,6 +223,8 @@ RunSummary summary_from_json(const nlohmann::json& j) {
   s.seconds = j.at("seconds").get<double>();
   s.train_seconds = j.at("train_seconds").get<double>();
   s.diverged_round = j.value("diverged_round", 0);
+  s.simulated_seconds = j.value("simulated_seconds", 0.0);
+  if (j.contains("to_target")) s.target_simulated_seconds = j["to_target"].value("simulated_seconds", 0.0);
   return s;
 }
 

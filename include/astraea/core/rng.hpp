@@ -22,6 +22,8 @@ enum class RngStream : uint32_t {
   kAugmentCount = 7,
   kAugmentTransform = 8,
   kScheduler = 9,
+  kSystems = 10,       // clients' speeds, links and availability
+  kAvailability = 11,  // who is online in a round, who drops out of it
 };
 
 struct Philox4 {

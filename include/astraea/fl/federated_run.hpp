@@ -13,6 +13,7 @@
 #include "astraea/data/augmentation.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/ranks/communicator.hpp"
+#include "astraea/fl/client_systems.hpp"
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
@@ -45,6 +46,10 @@ struct RoundResult {
   int64_t bytes_mediator_server = 0;
   PhaseTimes times;
   double seconds = 0;
+  // Simulated time (fl/client_systems.hpp; 0 without [systems]): the round's duration, and the
+  // visits and whole mediators that a deadline or a dropout cut.
+  double simulated_seconds = 0;
+  int64_t dropped_visits = 0, dropped_mediators = 0;
 };
 
 // A round whose training or server update produced NaN or infinite values. The global model is the
@@ -72,7 +77,7 @@ class FederatedRun {
   // mediators, the aggregate is summed across ranks, and rank 0 alone evaluates.
   FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm, uint64_t seed,
                const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
-               Communicator* ranks = nullptr);
+               Communicator* ranks = nullptr, const SystemsConfig& systems = SystemsConfig());
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
@@ -93,11 +98,18 @@ class FederatedRun {
  private:
   struct DeviceData;
   void run_round_into(int round, RoundResult& r);
+  // `count` of the round's online clients, drawn uniformly (all of them when fewer are online).
+  std::vector<int64_t> sample_online_clients(int64_t total, int64_t count, uint64_t seed, int round) const;
+  // Each mediator's chain through the clients' systems: keeps the visits that make the deadline,
+  // drops mediators left empty, sets the round's simulated time.
+  void time_chains(int round, int64_t model_bytes, MediatorGroups& mediators, std::vector<std::vector<Visit>>& visits,
+                   RoundResult& r) const;
   bool finite(const float* values);  // no NaN or infinity among the model's parameter count
 
   TrainConfig config_;
   AstraeaConfig astraea_;
   AlgorithmConfig algorithm_;
+  ClientSystems systems_;
   uint64_t seed_;
   const ClientStore& store_;
   std::unique_ptr<AugmentedData> augmented_;

@@ -25,6 +25,7 @@ struct RunSummary {
   double weighted_mediator_kl = 0, max_mediator_kl = 0, floor_kl = 0;  // means over rounds
   double seconds = 0, train_seconds = 0;
   int diverged_round = 0;  // the run stopped at this round on NaN or infinite values (0: it did not)
+  double simulated_seconds = 0, target_simulated_seconds = 0;  // [systems]: total, and until the target
 
   int64_t bytes_total() const { return bytes_client_mediator + bytes_mediator_server; }
   int64_t target_bytes_total() const { return target_bytes_client_mediator + target_bytes_mediator_server; }

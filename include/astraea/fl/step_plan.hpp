@@ -34,9 +34,21 @@ struct LocalTraining {
   bool reset_per_client = true;  // fresh optimizer state for each client a mediator visits
 };
 
+// One client visit of a mediator's chain: the client and the mediator epoch it belongs to.
+struct Visit {
+  int64_t client;
+  int epoch;
+};
+
+// The visits of a chain over `clients` for `mediator_epochs` epochs, in order.
+std::vector<Visit> chain_visits(const std::vector<int64_t>& clients, int mediator_epochs);
+
 // The plan of one mediator over `clients` (client ids in visiting order). Batch order is drawn
 // from Philox keyed on (seed, round, client, epoch): the same on every run and backend.
 StepPlan make_step_plan(const ClientStore& store, const std::vector<int64_t>& clients, const LocalTraining& local,
                         uint64_t seed, uint32_t round, uint32_t key);
+// The same over explicit visits (some of a chain's may be cut, see fl/client_systems.hpp).
+StepPlan make_step_plan_visits(const ClientStore& store, const std::vector<Visit>& visits, const LocalTraining& local,
+                               uint64_t seed, uint32_t round, uint32_t key);
 
 }  // namespace astraea

@@ -8,6 +8,7 @@
 
 #include "astraea/data/data_source.hpp"
 #include "astraea/data/partition.hpp"
+#include "astraea/fl/client_systems.hpp"
 #include "astraea/fl/train_config.hpp"
 
 namespace astraea {
@@ -20,6 +21,7 @@ struct ExperimentConfig {
   TrainConfig train;
   AstraeaConfig astraea;
   AlgorithmConfig algorithm;
+  SystemsConfig systems;
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 

@@ -18,7 +18,7 @@ generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DASTRAEA_FUZZ=ON -DASTRAEA_CUDA=OFF -DASTRAEA_MPI=OFF -DASTRAEA_NATIVE=OFF -DASTRAEA_BUILD_TESTS=OFF \
-  -DASTRAEA_BUILD_BENCH=OFF >/dev/null
+  -DASTRAEA_BUILD_BENCH=OFF -DASTRAEA_PYTHON=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 status=0
 for t in "${targets[@]}"; do

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ASTRAEA_BUILD_DIR=build-asan ASTRAEA_CUDA=OFF \
-  ASTRAEA_CMAKE_ARGS="-DASTRAEA_SANITIZE=address,undefined -DASTRAEA_NATIVE=OFF -DASTRAEA_BUILD_BENCH=OFF" \
+  ASTRAEA_CMAKE_ARGS="-DASTRAEA_SANITIZE=address,undefined -DASTRAEA_NATIVE=OFF -DASTRAEA_BUILD_BENCH=OFF -DASTRAEA_PYTHON=OFF" \
   bash scripts/build.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0

@@ -123,17 +123,19 @@ SweepOutcome run_sweep(const SweepOptions& o, Communicator& ranks) {
   std::string csv = "";
   for (const auto& axis : o.grid) csv += axis.key + ",";
   csv += "seeds,best_accuracy_mean,best_accuracy_sd,final_accuracy_mean,final_accuracy_sd,macro_f1_mean,"
-         "reached_target,rounds_to_target_mean,mb_to_target_mean,diverged\n";
+         "reached_target,rounds_to_target_mean,mb_to_target_mean,simulated_hours_to_target_mean,"
+         "simulated_hours_per_100_rounds,diverged\n";
   std::string md = fmt::format("{} seeds; mean ± standard deviation; rounds and MB to the target over the seeds that "
                                "reached it (k/n)\n\n| ",
                                seeds.size());
   for (const auto& axis : o.grid) md += axis.key + " | ";
-  md += "best acc % | final acc % | macro F1 | rounds to target | MB to target |\n|";
-  for (size_t i = 0; i < o.grid.size() + 5; ++i) md += "---|";
+  md += "best acc % | final acc % | macro F1 | rounds to target | MB to target | simulated h to target | "
+        "simulated h per 100 rounds |\n|";
+  for (size_t i = 0; i < o.grid.size() + 7; ++i) md += "---|";
   md += "\n";
   for (size_t c = 0; c < cells.size(); ++c) {
     SweepCell cell{cells[c], {}};
-    std::vector<double> best, fin, f1, rounds, mb;
+    std::vector<double> best, fin, f1, rounds, mb, hours, per100;
     int diverged = 0;
     for (size_t s = 0; s < seeds.size(); ++s) {
       RunSummary summary;
@@ -146,7 +148,9 @@ SweepOutcome run_sweep(const SweepOptions& o, Communicator& ranks) {
       if (summary.reached_target) {
         rounds.push_back(summary.target_round);
         mb.push_back(summary.target_bytes_total() / 1e6);
+        hours.push_back(summary.target_simulated_seconds / 3600);
       }
+      per100.push_back(summary.rounds ? summary.simulated_seconds / 3600 * 100 / summary.rounds : 0.0);
       diverged += summary.diverged_round > 0;
       cell.runs.push_back(summary);
     }
@@ -157,11 +161,12 @@ SweepOutcome run_sweep(const SweepOptions& o, Communicator& ranks) {
       md += value + " | ";
     }
     const Spread b = spread(best), f = spread(fin), r = spread(rounds), m = spread(mb);
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", seeds.size(), b.mean, b.sd, f.mean, f.sd, spread(f1).mean,
-                       rounds.size(), rounds.empty() ? 0.0 : r.mean, mb.empty() ? 0.0 : m.mean, diverged);
-    md += fmt::format("{} | {}{} | {} | {} ({}/{}) | {} |\n", pm(best, 100, 2), pm(fin, 100, 2),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", seeds.size(), b.mean, b.sd, f.mean, f.sd,
+                       spread(f1).mean, rounds.size(), rounds.empty() ? 0.0 : r.mean, mb.empty() ? 0.0 : m.mean,
+                       hours.empty() ? 0.0 : spread(hours).mean, spread(per100).mean, diverged);
+    md += fmt::format("{} | {}{} | {} | {} ({}/{}) | {} | {} | {} |\n", pm(best, 100, 2), pm(fin, 100, 2),
                       diverged ? fmt::format(" ({} diverged)", diverged) : "", pm(f1, 1, 3), pm(rounds, 1, 0),
-                      rounds.size(), seeds.size(), pm(mb, 1, 0));
+                      rounds.size(), seeds.size(), pm(mb, 1, 0), pm(hours, 1, 2), pm(per100, 1, 2));
     outcome.cells.push_back(std::move(cell));
   }
   write_text_file(o.out, "sweep.csv", csv);

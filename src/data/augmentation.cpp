@@ -78,8 +78,13 @@ std::vector<double> augmentation_ratios(const std::vector<int64_t>& sizes, const
 
 AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
                               uint64_t seed, Backend& backend) {
+  return augment_clients(store, train, config, augmentation_ratios(store.global_histogram(), config), seed, backend);
+}
+
+AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
+                              const std::vector<double>& ratios, uint64_t seed, Backend& backend) {
   AugmentedData out;
-  out.ratios = augmentation_ratios(store.global_histogram(), config);
+  out.ratios = ratios;
   const int64_t clients = store.num_clients();
   out.generated_per_client.assign(clients, 0);
   out.dropped_per_client.assign(clients, 0);

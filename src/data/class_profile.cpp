@@ -1,5 +1,10 @@
 #include "astraea/data/class_profile.hpp"
 
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -69,6 +74,55 @@ std::vector<double> class_profile(const std::string& spec, int classes, const st
   }
   const double top = *std::max_element(w.begin(), w.end());
   for (double& v : w) v /= top;
+  return w;
+}
+
+std::vector<double> class_distribution(const std::string& spec, int classes, const std::string& key) {
+  std::vector<double> w(size_t(classes), 0.0);
+  if (spec == "uniform") {
+    std::fill(w.begin(), w.end(), 1.0);
+  } else if (std::filesystem::is_regular_file(spec)) {
+    std::ifstream in(spec);
+    std::string line;
+    for (int lineno = 1; std::getline(in, line); ++lineno) {
+      if (line.empty() || (lineno == 1 && !std::isdigit(static_cast<unsigned char>(line[0])))) continue;
+      const size_t comma = line.find(',');
+      try {
+        size_t used = 0;
+        const int y = std::stoi(line.substr(0, comma), &used);
+        const double v = std::stod(line.substr(comma + 1));
+        if (comma == std::string::npos || y < 0 || y >= classes || !(v >= 0) || !std::isfinite(v)) throw 0;
+        w[size_t(y)] = v;
+      } catch (...) {
+        ASTRAEA_FAIL("{} = \"{}\": line {}: expected class,weight with 0 <= class < {} and a weight >= 0", key, spec,
+                     lineno, classes);
+      }
+    }
+  } else if (spec.find(',') != std::string::npos) {
+    size_t at = 0;
+    std::vector<double> list;
+    while (at <= spec.size()) {
+      const size_t comma = std::min(spec.find(',', at), spec.size());
+      try {
+        list.push_back(std::stod(spec.substr(at, comma - at)));
+      } catch (const std::exception&) {
+        ASTRAEA_FAIL("{} = \"{}\": \"{}\" is not a number", key, spec, spec.substr(at, comma - at));
+      }
+      at = comma + 1;
+    }
+    ASTRAEA_REQUIRE(int(list.size()) == classes, "{} = \"{}\": {} weights for {} classes", key, spec, list.size(),
+                    classes);
+    w = list;
+  } else {
+    w = class_profile(spec, classes, key);
+  }
+  double sum = 0;
+  for (double v : w) {
+    ASTRAEA_REQUIRE(v >= 0 && std::isfinite(v), "{} = \"{}\": weights must be finite and >= 0", key, spec);
+    sum += v;
+  }
+  ASTRAEA_REQUIRE(sum > 0, "{} = \"{}\": the weights sum to 0", key, spec);
+  for (double& v : w) v /= sum;
   return w;
 }
 

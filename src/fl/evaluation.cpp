@@ -54,6 +54,11 @@ Evaluator::Evaluator(Backend& backend, const Model& model, const SamplePool& poo
   for (int i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(backend, model, batch));
 }
 
+Evaluator::Evaluator(Backend& backend, const Model& model, const SamplePool& pool, std::vector<int32_t> ids, int batch)
+    : Evaluator(backend, model, pool, static_cast<int64_t>(ids.size()), batch) {
+  ids_ = std::move(ids);
+}
+
 Evaluator::~Evaluator() = default;
 
 ClassificationMetrics Evaluator::evaluate(const float* params) {
@@ -71,7 +76,11 @@ ClassificationMetrics Evaluator::evaluate(const float* params) {
       for (int64_t c = t; c < chunks; c += lanes) {  // static: each lane sums its chunks in order
         const int64_t begin = c * batch_;
         const int rows = static_cast<int>(std::min<int64_t>(batch_, count_ - begin));
-        std::iota(lane.ids.begin(), lane.ids.begin() + rows, static_cast<int32_t>(begin));
+        if (ids_.empty()) {
+          std::iota(lane.ids.begin(), lane.ids.begin() + rows, static_cast<int32_t>(begin));
+        } else {
+          std::copy_n(ids_.begin() + begin, rows, lane.ids.begin());
+        }
         ReplicaStep step;
         step.inv_valid = 1.0f / rows;
         backend_.upload(lane.ws.ids(), lane.ids.data(), sizeof(int32_t) * rows);

@@ -1,6 +1,7 @@
 #include "astraea/fl/federated_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <optional>
 #include <numeric>
@@ -9,6 +10,7 @@
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/core/trace.hpp"
+#include "astraea/data/class_profile.hpp"
 #include "astraea/fl/schedule_quality.hpp"
 #include "astraea/kernels/kl_score.hpp"
 #include "astraea/nn/optimizers.hpp"
@@ -76,9 +78,10 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 
 FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm,
                            uint64_t seed, const Dataset& train, const Dataset& test, const ClientStore& store,
-                           Backend& backend, Communicator* ranks, const SystemsConfig& systems)
+                           Backend& backend, Communicator* ranks, const SystemsConfig& systems,
+                           const FeedbackConfig& feedback)
     : config_(config), astraea_(astraea), algorithm_(algorithm), systems_(systems, store.num_clients(), seed), seed_(seed),
-      store_(store), backend_(backend),
+      store_(store), train_data_(train), test_data_(test), feedback_(feedback), backend_(backend),
       ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
@@ -92,9 +95,35 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   scheduling.balance_passes = astraea.balance_passes;
   scheduler_ = make_scheduler(astraea.scheduler, scheduling);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
+  const int classes = store.classes();
+  target_ = class_distribution(astraea.target, classes, "astraea.target");
+  scheduler_->set_target(target_);
+  class_weights_.assign(size_t(classes), 1.0);
+  if (feedback.active() && feedback.source == "federated") {
+    // Each client holds back a share of its samples, never trained on, to measure the model.
+    own_store_ = std::make_unique<ClientStore>(classes);
+    held_out_.resize(size_t(store.num_clients()));
+    for (int64_t k = 0; k < store.num_clients(); ++k) {
+      std::vector<int32_t> ids(store.samples(k), store.samples(k) + store.size(k));
+      HostEngine engine = make_host_engine(seed, RngStream::kPartition, uint32_t(k), 7);
+      for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[engine() % i]);
+      const size_t hold = std::min(ids.size() - 1, size_t(std::floor(feedback.validation * double(ids.size()))));
+      held_out_[k].assign(ids.begin(), ids.begin() + std::ptrdiff_t(hold));
+      std::vector<int32_t> keep(ids.begin() + std::ptrdiff_t(hold), ids.end());
+      std::sort(keep.begin(), keep.end());
+      own_store_->add_client(keep.data(), int64_t(keep.size()), train.labels);
+    }
+  }
   if (astraea.augmentation.method != "none") {
     PhaseScope phase("augment", &augment_seconds_);
-    augmented_ = std::make_unique<AugmentedData>(augment_clients(store, train, astraea.augmentation, seed, backend));
+    // The rules compare class sizes with the target's: C_y / (N t_y) (uniform: C_y itself).
+    std::vector<int64_t> sizes = base_store().global_histogram();
+    if (!scheduler_->uniform_target()) {
+      for (int y = 0; y < classes; ++y) sizes[y] = std::llround(double(sizes[y]) / (classes * std::max(target_[y], 1e-12)));
+    }
+    base_ratios_ = augmentation_ratios(sizes, astraea.augmentation);
+    augmented_ = std::make_unique<AugmentedData>(
+        augment_clients(base_store(), train, astraea.augmentation, base_ratios_, seed, backend));
   }
   data_ = std::make_unique<DeviceData>(backend, train, test, augmented_.get());
   const int64_t P = model_->num_params();
@@ -125,7 +154,28 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   options.max_replicas = static_cast<int>(config.clients_per_round);
   options.seed = seed;
   trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
-  evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, test.n, config.eval_batch);
+  if (feedback.active() && feedback.source == "server") {
+    // A balanced share of each class of the test set measures the model for the loop; the test
+    // accuracy is reported on the rest, never on those images.
+    std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(classes));
+    for (int32_t i = 0; i < int32_t(test.n); ++i) by_class[size_t(test.labels[i])].push_back(i);
+    std::vector<int32_t> held, rest;
+    HostEngine engine = make_host_engine(seed, RngStream::kPartition, 0, 8);
+    for (auto& ids : by_class) {
+      for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[engine() % i]);
+      const size_t hold = size_t(std::ceil(feedback.validation * double(ids.size())));
+      held.insert(held.end(), ids.begin(), ids.begin() + std::ptrdiff_t(std::min(hold, ids.size())));
+      rest.insert(rest.end(), ids.begin() + std::ptrdiff_t(std::min(hold, ids.size())), ids.end());
+    }
+    std::sort(held.begin(), held.end());
+    std::sort(rest.begin(), rest.end());
+    ASTRAEA_REQUIRE(!held.empty() && !rest.empty(), "feedback.validation = {}: leaves no validation or no test image",
+                    feedback.validation);
+    validation_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, std::move(held), config.eval_batch);
+    evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, std::move(rest), config.eval_batch);
+  } else {
+    evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, test.n, config.eval_batch);
+  }
 }
 
 FederatedRun::~FederatedRun() = default;
@@ -145,12 +195,102 @@ void FederatedRun::set_global_params(const std::vector<float>& params) {
 AlgorithmState FederatedRun::algorithm_state() const {
   AlgorithmState s = server_->state();
   s.append(client_->state());
+  if (feedback_.active()) {
+    s.tensors.push_back(StateTensor{"feedback/class_weights", {int64_t(class_weights_.size())},
+                                    std::vector<float>(class_weights_.begin(), class_weights_.end())});
+  }
   return s;
 }
 
 void FederatedRun::restore_algorithm_state(const AlgorithmState& state, const std::string& source) {
   server_->restore(state, source);
   client_->restore(state, source);
+  if (feedback_.active()) {
+    const StateTensor* w = state.find("feedback/class_weights");
+    if (!w || w->data.size() != class_weights_.size()) ASTRAEA_FAIL("{}: holds no feedback/class_weights", source);
+    apply_class_weights(std::vector<double>(w->data.begin(), w->data.end()), nullptr);
+  }
+}
+
+void FederatedRun::apply_class_weights(const std::vector<double>& w, Replan* report) {
+  const int classes = int(w.size());
+  class_weights_ = w;
+  if (feedback_.augmentation && augmented_) {
+    std::vector<double> ratios = base_ratios_;
+    for (int y = 0; y < classes; ++y) ratios[y] *= std::min(feedback_.max_ratio, std::max(1.0, w[y]));
+    if (report) {
+      report->ratios_before = augmented_->ratios;
+      report->ratios_after = ratios;
+    }
+    augmented_ = std::make_unique<AugmentedData>(
+        augment_clients(base_store(), train_data_, astraea_.augmentation, ratios, seed_, backend_));
+    data_ = std::make_unique<DeviceData>(backend_, train_data_, test_data_, augmented_.get());
+    loss_->prepare(backend_, clients().histogram().data(), clients().num_clients(), clients().classes());
+  }
+  if (feedback_.target) {
+    std::vector<double> t(static_cast<size_t>(classes));
+    for (int y = 0; y < classes; ++y) t[y] = target_[y] * w[y];
+    if (report) {
+      report->target_before = scheduler_->uniform_target() ? target_ : scheduler_->target();
+      const double sum = std::accumulate(t.begin(), t.end(), 0.0);
+      for (double v : t) report->target_after.push_back(v / sum);
+    }
+    scheduler_->set_target(std::move(t));
+  }
+  if (feedback_.sampling) {
+    const ClientStore& s = base_store();
+    sampling_weight_.assign(size_t(s.num_clients()), 0.0);
+    for (int64_t k = 0; k < s.num_clients(); ++k) {
+      double sum = 0;
+      for (int y = 0; y < classes; ++y) sum += s.histogram_row(k)[y] * w[y];
+      sampling_weight_[k] = s.size(k) > 0 ? sum / double(s.size(k)) : 0.0;
+    }
+    if (report) report->sampling = true;
+  }
+}
+
+void FederatedRun::replan(int, const std::vector<int64_t>& online, RoundResult& r) {
+  const auto start = std::chrono::steady_clock::now();
+  ClassificationMetrics m;
+  if (feedback_.source == "server") {
+    m = validation_->evaluate(global_.data());
+  } else {  // the online clients measure on their held-out samples and upload confusion counts
+    std::vector<int32_t> ids;
+    for (int64_t k : online) ids.insert(ids.end(), held_out_[k].begin(), held_out_[k].end());
+    if (ids.empty()) return;
+    Evaluator clients_eval(backend_, *model_, data_->train_pool, std::move(ids), config_.eval_batch);
+    m = clients_eval.evaluate(global_.data());
+    r.bytes_feedback = int64_t(online.size()) * m.classes * m.classes * int64_t(sizeof(int32_t));
+    r.replan.bytes = r.bytes_feedback;
+  }
+  r.replanned = true;
+  r.replan.recall = m.recall;
+  apply_class_weights(recall_weights(m.recall, feedback_.beta), &r.replan);
+  r.replan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::vector<int64_t> FederatedRun::sample_weighted(int64_t count, int round, std::vector<double>& inclusion) const {
+  const double total = std::accumulate(sampling_weight_.begin(), sampling_weight_.end(), 0.0);
+  std::vector<int64_t> picked;
+  for (int64_t k = 0; k < int64_t(sampling_weight_.size()); ++k) {
+    if (!systems_.online(k, round)) continue;
+    const double pi = std::min(1.0, double(count) * sampling_weight_[k] / total);
+    const Philox4 bits = philox(seed_, RngStream::kClientSampling, uint32_t(k), uint32_t(round), 1, 0);
+    if (double(to_unit_float(bits.v[0])) < pi) {
+      picked.push_back(k);
+      inclusion.push_back(pi);
+    }
+  }
+  if (picked.empty()) {  // an empty round would train nothing: the heaviest online client goes
+    int64_t best = -1;
+    for (int64_t k = 0; k < int64_t(sampling_weight_.size()); ++k)
+      if (systems_.online(k, round) && (best < 0 || sampling_weight_[k] > sampling_weight_[best])) best = k;
+    if (best >= 0) {
+      picked.push_back(best);
+      inclusion.push_back(std::min(1.0, double(count) * sampling_weight_[best] / total));
+    }
+  }
+  return picked;
 }
 
 bool FederatedRun::finite(const float* values) {
@@ -222,11 +362,16 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   if (round == 1) r.times.augment = augment_seconds_;
   const ClientStore& store = clients();
   std::vector<int64_t> online;
+  std::vector<double> inclusion;  // weighted sampling: each online client's probability
   {
     PhaseScope phase("sample", &r.times.sample);
-    online = systems_.always_online()
-                 ? sample_clients(store.num_clients(), config_.clients_per_round, seed_, round)
-                 : sample_online_clients(store.num_clients(), config_.clients_per_round, seed_, round);
+    if (!sampling_weight_.empty()) {
+      online = sample_weighted(config_.clients_per_round, round, inclusion);
+    } else {
+      online = systems_.always_online()
+                   ? sample_clients(store.num_clients(), config_.clients_per_round, seed_, round)
+                   : sample_online_clients(store.num_clients(), config_.clients_per_round, seed_, round);
+    }
   }
   MediatorGroups mediators;
   {
@@ -252,7 +397,20 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
   int64_t n = 0;
   for (const StepPlan& p : plans) n += p.samples;
   std::vector<float> coef(plans.size());
-  for (size_t m = 0; m < plans.size(); ++m) coef[m] = n ? static_cast<float>(double(plans[m].samples) / n) : 0.0f;
+  if (inclusion.empty()) {
+    for (size_t m = 0; m < plans.size(); ++m) coef[m] = n ? static_cast<float>(double(plans[m].samples) / n) : 0.0f;
+  } else {  // Horvitz-Thompson: each client's samples weighted by 1 / its inclusion probability
+    std::vector<double> ht(plans.size(), 0.0);
+    double sum = 0;
+    for (size_t m = 0; m < mediators.size(); ++m) {
+      for (int64_t k : mediators[m]) {
+        const size_t at = size_t(std::lower_bound(online.begin(), online.end(), k) - online.begin());
+        ht[m] += double(store.size(k)) / inclusion[at];
+      }
+      sum += ht[m];
+    }
+    for (size_t m = 0; m < plans.size(); ++m) coef[m] = sum > 0 ? static_cast<float>(ht[m] / sum) : 0.0f;
+  }
   plan_phase.reset();
 
   TrainStats stats;
@@ -339,6 +497,7 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
     r.test = evaluator_->evaluate(global_.data());
     r.evaluated = true;
   }
+  if (feedback_.active() && round % feedback_.every == 0 && round < config_.rounds) replan(round, online, r);
 }
 
 }  // namespace astraea

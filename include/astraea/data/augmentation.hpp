@@ -50,5 +50,9 @@ struct AugmentedData {
 // jobs are uploaded, the images come back to the host store).
 AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
                               uint64_t seed, Backend& backend);
+// The same with the ratios given (a replan's). Copies are keyed on (seed, client, sample, copy), so
+// raising a class's ratio adds images and never changes those a lower ratio generated.
+AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
+                              const std::vector<double>& ratios, uint64_t seed, Backend& backend);
 
 }  // namespace astraea

@@ -21,4 +21,9 @@ void check_class_profile(const std::string& spec, const std::string& key = "part
 
 std::vector<double> class_profile(const std::string& spec, int classes, const std::string& key = "partition.global");
 
+// A distribution over the classes, normalised (astraea.target): "uniform", any profile above, a
+// comma-separated list of weights, or a CSV file of "class,weight" lines (a header line allowed;
+// classes not listed weigh 0). Throws naming `key` and, for a file, its line.
+std::vector<double> class_distribution(const std::string& spec, int classes, const std::string& key);
+
 }  // namespace astraea

@@ -27,6 +27,8 @@ class Evaluator {
  public:
   // `pool` holds the test set (ids 0..count-1) in backend memory.
   Evaluator(Backend& backend, const Model& model, const SamplePool& pool, int64_t count, int batch);
+  // Only the samples `ids` of `pool` (a validation split, clients' held-out samples).
+  Evaluator(Backend& backend, const Model& model, const SamplePool& pool, std::vector<int32_t> ids, int batch);
   ~Evaluator();
   ClassificationMetrics evaluate(const float* params);
 
@@ -36,6 +38,7 @@ class Evaluator {
   const Model& model_;
   SamplePool pool_;
   int64_t count_;
+  std::vector<int32_t> ids_;  // empty: 0..count-1
   int batch_;
   std::vector<std::unique_ptr<Lane>> lanes_;
 };

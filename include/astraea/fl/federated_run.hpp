@@ -15,6 +15,7 @@
 #include "astraea/ranks/communicator.hpp"
 #include "astraea/fl/client_systems.hpp"
 #include "astraea/fl/evaluation.hpp"
+#include "astraea/fl/feedback.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
 #include "astraea/fl/server_update.hpp"
@@ -50,6 +51,9 @@ struct RoundResult {
   // visits and whole mediators that a deadline or a dropout cut.
   double simulated_seconds = 0;
   int64_t dropped_visits = 0, dropped_mediators = 0;
+  bool replanned = false;  // the feedback loop replanned after this round (fl/feedback.hpp)
+  Replan replan;
+  int64_t bytes_feedback = 0;  // confusion counts the clients uploaded (federated feedback)
 };
 
 // A round whose training or server update produced NaN or infinite values. The global model is the
@@ -77,7 +81,8 @@ class FederatedRun {
   // mediators, the aggregate is summed across ranks, and rank 0 alone evaluates.
   FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm, uint64_t seed,
                const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
-               Communicator* ranks = nullptr, const SystemsConfig& systems = SystemsConfig());
+               Communicator* ranks = nullptr, const SystemsConfig& systems = SystemsConfig(),
+               const FeedbackConfig& feedback = FeedbackConfig());
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
@@ -91,7 +96,9 @@ class FederatedRun {
   void restore_algorithm_state(const AlgorithmState& state, const std::string& source);
   const ReplicaTrainer& trainer() const { return *trainer_; }
   // The clients as trained: after augmentation when it is on.
-  const ClientStore& clients() const { return augmented_ ? augmented_->clients : store_; }
+  const ClientStore& clients() const { return augmented_ ? augmented_->clients : base_store(); }
+  // The per-class weights of the last replan (all 1 before any), and what the scheduler aims for.
+  const std::vector<double>& class_weights() const { return class_weights_; }
   const AugmentedData* augmentation() const { return augmented_.get(); }
   double augment_seconds() const { return augment_seconds_; }
 
@@ -105,6 +112,14 @@ class FederatedRun {
   void time_chains(int round, int64_t model_bytes, MediatorGroups& mediators, std::vector<std::vector<Visit>>& visits,
                    RoundResult& r) const;
   bool finite(const float* values);  // no NaN or infinity among the model's parameter count
+  // The partition as trained: the given one, less the clients' held-out samples (federated feedback).
+  const ClientStore& base_store() const { return own_store_ ? *own_store_ : store_; }
+  // Feedback: measure per-class recall, then apply the weights it gives.
+  void replan(int round, const std::vector<int64_t>& online, RoundResult& r);
+  void apply_class_weights(const std::vector<double>& weights, Replan* report);
+  // Client sampling by weight (Poisson, `count` expected); `inclusion` gets each drawn client's
+  // probability.
+  std::vector<int64_t> sample_weighted(int64_t count, int round, std::vector<double>& inclusion) const;
 
   TrainConfig config_;
   AstraeaConfig astraea_;
@@ -112,6 +127,16 @@ class FederatedRun {
   ClientSystems systems_;
   uint64_t seed_;
   const ClientStore& store_;
+  const Dataset& train_data_;
+  const Dataset& test_data_;
+  FeedbackConfig feedback_;
+  std::unique_ptr<ClientStore> own_store_;   // federated feedback: the partition less held-out samples
+  std::vector<std::vector<int32_t>> held_out_;  // federated feedback: each client's held-out samples
+  std::vector<double> base_ratios_;          // augmentation ratios before any replan
+  std::vector<double> target_;               // astraea.target, normalised
+  std::vector<double> class_weights_;        // the last replan's w_y
+  std::vector<double> sampling_weight_;      // per client, empty: uniform sampling
+  std::unique_ptr<Evaluator> validation_;    // server feedback: the held-out validation split
   std::unique_ptr<AugmentedData> augmented_;
   double augment_seconds_ = 0;
   std::unique_ptr<MediatorScheduler> scheduler_;

@@ -48,6 +48,15 @@ class MediatorScheduler {
                                        uint32_t round) = 0;
   // The round's online clients (ascending ids) of `store`.
   MediatorGroups schedule(const ClientStore& store, const std::vector<int64_t>& online, uint32_t round);
+  // The distribution mediators aim for, one weight per class (astraea.target, a feedback replan);
+  // empty or uniform: uniform. "greedy", "reference" and "balanced" minimise KL(merged || target);
+  // "deficit" and "batched" always aim for uniform; "random" and "none" do not aim.
+  void set_target(std::vector<double> target);
+  const std::vector<double>& target() const { return target_; }
+  bool uniform_target() const { return target_.empty(); }
+
+ protected:
+  std::vector<double> target_;  // normalised; empty when uniform
 };
 
 struct SchedulerOptions {
@@ -89,6 +98,11 @@ MediatorGroups greedy_mediators_batched(Backend& backend, const int32_t* histogr
 
 // The approximate "deficit" scheduler on explicit histograms (see deficit_mediators.cpp).
 MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);
+
+// The greedy toward a target distribution (`target`: one weight per class, normalised here): the
+// reference's brute force with KL(normalize(m + x) || target) as the score.
+MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma, const std::vector<double>& target);
 
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);

@@ -39,6 +39,8 @@ struct AstraeaConfig {
   // scan. An estimate (~40 us per pick against the host's ~1 s at 2*10^4), not yet measured.
   int64_t device_scheduler_from = 20000;
   int mediator_epochs = 1;            // E_m
+  std::string target = "uniform";     // what mediators aim for, and what augmentation ratios are
+                                      // computed against (data/class_profile.hpp: class_distribution)
   std::string balance = "mean";       // scheduler "balanced": mean (sample-weighted) or max mediator KL
   int balance_passes = 2;             // scheduler "balanced": improvement passes at most
 };

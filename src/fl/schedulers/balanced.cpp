@@ -27,8 +27,11 @@ constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the comp
 
 class Balancer {
  public:
-  Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score)
-      : rows_(rows), n_(classes), gamma_(gamma), score_(&score), groups_(positions) {
+  Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score,
+           const std::vector<double>& target)
+      : rows_(rows), n_(classes), gamma_(gamma), score_(&score), groups_(positions),
+        log_t_(classes, -std::log(double(classes))) {
+    for (size_t y = 0; y < target.size(); ++y) log_t_[y] = target[y] > 0 ? std::log(target[y]) : -700.0;
     const size_t M = groups_.size();
     // Each client's non-zero classes (CSR), so a swap touches only the classes it changes.
     support_start_.push_back(0);
@@ -51,6 +54,7 @@ class Balancer {
     for (size_t m = 0; m < M; ++m)
       for (int y = 0; y < n_; ++y) pooled_[y] += double(h_[m * n_ + y]), all += double(h_[m * n_ + y]);
     for (double& p : pooled_) p = all > 0 ? p / all : 0.0;
+    if (!target.empty()) pooled_ = target;  // deviations are measured from the target
   }
 
   // One pass; true if anything changed.
@@ -126,7 +130,7 @@ class Balancer {
 
   const int32_t* row(int64_t i) const { return rows_ + i * n_; }
   double f(int64_t v) const { return score_->f(v); }
-  double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) + score_->log_classes() : 0.0; }
+  double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) : 0.0; }
   void add(size_t m, int64_t i, int sign) {
     const int32_t* x = row(i);
     for (int y = 0; y < n_; ++y) {
@@ -136,7 +140,7 @@ class Balancer {
   }
   void refresh(size_t m) {
     double c = 0;
-    for (int y = 0; y < n_; ++y) c += f(h_[m * n_ + y]);
+    for (int y = 0; y < n_; ++y) c += f(h_[m * n_ + y]) - double(h_[m * n_ + y]) * log_t_[y];
     cost_[m] = c - f(total_[m]);
   }
   void deviation(size_t m, double* out) const {
@@ -154,7 +158,7 @@ class Balancer {
       const int64_t d = (xi ? xi[y] : 0) - (xo ? xo[y] : 0);
       if (d == 0) return;
       const int64_t v = h_[m * n_ + y];
-      c += f(v + d) - f(v);
+      c += f(v + d) - f(v) - double(d) * log_t_[y];
       t += d;
     };
     if (out >= 0)
@@ -165,9 +169,7 @@ class Balancer {
     *total = t;
     return c - f(t);
   }
-  double kl_of(double cost, int64_t total) const {
-    return total > 0 ? cost / double(total) + score_->log_classes() : 0.0;
-  }
+  double kl_of(double cost, int64_t total) const { return total > 0 ? cost / double(total) : 0.0; }
 
   void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
     const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
@@ -228,6 +230,7 @@ class Balancer {
   std::vector<int32_t> support_;        // the clients' non-zero classes
   std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
   std::vector<double> cost_, pooled_;
+  std::vector<double> log_t_;  // log of the target, per class
 };
 
 class BalancedScheduler final : public MediatorScheduler {
@@ -239,14 +242,15 @@ class BalancedScheduler final : public MediatorScheduler {
                                uint32_t round) override {
     std::vector<int64_t> positions(ids.size());
     std::iota(positions.begin(), positions.end(), 0);
-    MediatorGroups groups = greedy_mediators(rows, classes, positions, gamma_);
+    MediatorGroups groups = uniform_target() ? greedy_mediators(rows, classes, positions, gamma_)
+                                             : greedy_mediators_to_target(rows, classes, positions, gamma_, target_);
     if (groups.size() > 1) {
       int64_t largest = 0;
       for (size_t i = 0; i < ids.size(); ++i) {
         largest = std::max<int64_t>(largest, std::accumulate(rows + i * classes, rows + (i + 1) * classes, int64_t{0}));
       }
       const MediatorScore score(classes, std::min<int64_t>(largest * gamma_, 1 << 20));
-      Balancer balancer(rows, classes, groups, gamma_, score);
+      Balancer balancer(rows, classes, groups, gamma_, score, target_);
       int used = 0;
       while (used < passes_ && balancer.pass(worst_case_)) ++used;
       HostEngine engine = make_host_engine(seed_, RngStream::kScheduler, round, 1);

@@ -358,6 +358,8 @@ class GreedyScheduler final : public MediatorScheduler {
   std::string name() const override { return "greedy"; }
   MediatorGroups schedule_rows(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
                                uint32_t) override {
+    // Toward a non-uniform target the pruning bounds do not hold: the brute force does it.
+    if (!uniform_target()) return greedy_mediators_to_target(histograms, classes, ids, gamma_, target_);
     if (device_ && static_cast<int64_t>(ids.size()) >= device_from_) {
       return greedy_mediators_batched(*device_, histograms, classes, ids, gamma_);
     }

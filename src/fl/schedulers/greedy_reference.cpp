@@ -1,11 +1,13 @@
 // "reference": Alg. 3 of the papers literally — every remaining client scored for every pick. The
 // exact greedy (greedy.cpp) and the batched one are tested against it.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
 #include "astraea/core/error.hpp"
 #include "astraea/fl/mediator_score.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "schedulers.hpp"
 
 namespace astraea {
@@ -43,10 +45,71 @@ MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes
   return groups;
 }
 
+MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma, const std::vector<double>& target) {
+  ASTRAEA_CHECK(gamma >= 1 && int(target.size()) == classes, "gamma {}, {} target weights", gamma, target.size());
+  const double sum = std::accumulate(target.begin(), target.end(), 0.0);
+  std::vector<double> log_t(classes);
+  for (int y = 0; y < classes; ++y) log_t[y] = target[y] > 0 ? std::log(target[y] / sum) : -1e300;
+  // KL(p || t) = sum_y p_y log p_y - sum_y p_y log t_y, with p = v / T.
+  const auto score = [&](const int64_t* m, const int32_t* x) {
+    int64_t total = 0;
+    double g = 0, cross = 0;
+    for (int y = 0; y < classes; ++y) {
+      const int64_t v = m[y] + x[y];
+      total += v;
+      g += v_log_v(double(v));
+      if (v > 0) cross += double(v) * log_t[y];
+    }
+    return total > 0 ? (g - cross) / double(total) - std::log(double(total)) : 0.0;
+  };
+  std::vector<size_t> remaining(ids.size());
+  std::iota(remaining.begin(), remaining.end(), 0);
+  std::vector<int64_t> merged(classes);
+  std::vector<double> scores;
+  MediatorGroups groups;
+  while (!remaining.empty()) {
+    std::fill(merged.begin(), merged.end(), 0);
+    std::vector<int64_t> group;
+    while (!remaining.empty() && static_cast<int>(group.size()) < gamma) {
+      scores.resize(remaining.size());
+      double least = std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j < remaining.size(); ++j) {
+        scores[j] = score(merged.data(), histograms + remaining[j] * classes);
+        least = std::min(least, scores[j]);
+      }
+      size_t at = 0;
+      while (scores[at] > least + kScoreTie) ++at;
+      const size_t pick = remaining[at];
+      for (int y = 0; y < classes; ++y) merged[y] += histograms[pick * classes + y];
+      group.push_back(ids[pick]);
+      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 namespace schedulers {
+namespace {
+
+class ReferenceScheduler final : public MediatorScheduler {
+ public:
+  explicit ReferenceScheduler(int gamma) : gamma_(gamma) {}
+  std::string name() const override { return "reference"; }
+  MediatorGroups schedule_rows(const int32_t* rows, int classes, const std::vector<int64_t>& ids, uint32_t) override {
+    return uniform_target() ? greedy_mediators_reference(rows, classes, ids, gamma_)
+                            : greedy_mediators_to_target(rows, classes, ids, gamma_, target_);
+  }
+
+ private:
+  int gamma_;
+};
+
+}  // namespace
 
 std::unique_ptr<MediatorScheduler> make_greedy_reference(const SchedulerOptions& o) {
-  return std::make_unique<RowsScheduler>("reference", greedy_mediators_reference, o.gamma);
+  return std::make_unique<ReferenceScheduler>(o.gamma);
 }
 
 }  // namespace schedulers

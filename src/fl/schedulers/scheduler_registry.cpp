@@ -2,6 +2,8 @@
 #include "astraea/fl/mediator_scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 
 #include "astraea/core/error.hpp"
 #include "astraea/kernels/kl_score.hpp"
@@ -16,6 +18,16 @@ MediatorGroups MediatorScheduler::schedule(const ClientStore& store, const std::
     std::copy_n(store.histogram_row(online[i]), store.classes(), rows.begin() + i * store.classes());
   }
   return schedule_rows(rows.data(), store.classes(), online, round);
+}
+
+void MediatorScheduler::set_target(std::vector<double> target) {
+  const double sum = std::accumulate(target.begin(), target.end(), 0.0);
+  bool uniform = true;
+  for (double& t : target) {
+    t /= sum;
+    uniform = uniform && std::fabs(t - 1.0 / double(target.size())) < 1e-12;
+  }
+  target_ = uniform ? std::vector<double>() : std::move(target);
 }
 
 const Registry<SchedulerFactory>& scheduler_registry() {

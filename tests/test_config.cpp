@@ -73,5 +73,29 @@ TEST(Config, AlgorithmSection) {
   EXPECT_ERROR_MENTIONS(parse_config("[algorithm]\nfocal_gamma = \"two\"\n", "a.toml"), "algorithm.focal_gamma");
 }
 
+// [systems] and [feedback]: read, and every bad value an error naming its key.
+TEST(Config, SystemsAndFeedbackSections) {
+  const ExperimentConfig c = parse_config(
+      "[systems]\nspeed = 20\ndeadline = 30\nlate = \"mediator\"\n[feedback]\nevery = 5\nsource = \"federated\"\n"
+      "sampling = true\n[astraea]\ntarget = \"1,2,3\"\n",
+      "s.toml");
+  EXPECT_EQ(c.systems.speed, 20.0);
+  EXPECT_EQ(c.systems.late, "mediator");
+  EXPECT_EQ(c.feedback.every, 5);
+  EXPECT_EQ(c.feedback.source, "federated");
+  EXPECT_TRUE(c.feedback.sampling && c.feedback.augmentation && c.feedback.target);
+  EXPECT_EQ(c.astraea.target, "1,2,3");
+  EXPECT_FALSE(parse_config("", "s.toml").feedback.active());
+  EXPECT_ERROR_MENTIONS(parse_config("[systems]\navailability = 0\n", "s.toml"), "s.toml", "systems.availability");
+  EXPECT_ERROR_MENTIONS(parse_config("[systems]\nlate = \"never\"\n", "s.toml"), "systems.late");
+  EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nsource = \"oracle\"\n", "s.toml"), "feedback.source");
+  EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nvalidation = 1\n", "s.toml"), "feedback.validation");
+  EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nmax_ratio = 0.5\n", "s.toml"), "feedback.max_ratio");
+  EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nsmoothing = 0\n", "s.toml"), "feedback.smoothing");
+  EXPECT_ERROR_MENTIONS(
+      parse_config("[feedback]\nevery = 2\naugmentation = false\ntarget = false\n", "s.toml"), "feedback.every",
+      "change nothing");
+}
+
 }  // namespace
 }  // namespace astraea

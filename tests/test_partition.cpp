@@ -2,6 +2,7 @@
 // sample is used at most once, client sizes and label mixes behave as each method promises.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <numeric>
 #include <set>
 
@@ -52,6 +53,30 @@ TEST(ClassProfile, ShapesAndErrors) {
   EXPECT_ERROR_MENTIONS(class_profile("pareto:2", 10), "partition.global", "unknown profile");
   EXPECT_ERROR_MENTIONS(class_profile("letters", 10), "partition.global", "26");
   EXPECT_ERROR_MENTIONS(class_profile("linear:2", 10), "min_ratio");
+}
+
+// astraea.target: a profile, a list or a CSV file, always normalised; errors name the key and line.
+TEST(ClassProfile, TargetDistributions) {
+  const auto sums_to_one = [](const std::vector<double>& w) { return std::accumulate(w.begin(), w.end(), 0.0); };
+  const auto u = class_distribution("uniform", 4, "astraea.target");
+  for (double v : u) EXPECT_DOUBLE_EQ(v, 0.25);
+  const auto list = class_distribution("1,3,0,4", 4, "astraea.target");
+  EXPECT_DOUBLE_EQ(list[1], 0.375);
+  EXPECT_DOUBLE_EQ(list[2], 0.0);
+  EXPECT_NEAR(sums_to_one(class_distribution("zipf:1", 5, "astraea.target")), 1.0, 1e-12);
+  testing::ScratchDir dir;
+  {
+    std::ofstream f(dir.path("t.csv"));
+    f << "class,weight\n2,3\n0,1\n";
+  }
+  const auto csv = class_distribution(dir.path("t.csv"), 3, "astraea.target");
+  EXPECT_DOUBLE_EQ(csv[0], 0.25);
+  EXPECT_DOUBLE_EQ(csv[1], 0.0);  // not listed
+  EXPECT_DOUBLE_EQ(csv[2], 0.75);
+  EXPECT_ERROR_MENTIONS(class_distribution("1,2", 4, "astraea.target"), "astraea.target", "2 weights for 4");
+  EXPECT_ERROR_MENTIONS(class_distribution("1,x,2", 3, "astraea.target"), "astraea.target", "not a number");
+  EXPECT_ERROR_MENTIONS(class_distribution(dir.path("t.csv"), 2, "astraea.target"), "astraea.target", "line 2");
+  EXPECT_ERROR_MENTIONS(class_distribution("0,0,0", 3, "astraea.target"), "astraea.target");
 }
 
 TEST(GlobalCounts, FollowTheProfileAndNeverExceedWhatExists) {

@@ -195,9 +195,10 @@ void FederatedRun::set_global_params(const std::vector<float>& params) {
 AlgorithmState FederatedRun::algorithm_state() const {
   AlgorithmState s = server_->state();
   s.append(client_->state());
-  if (feedback_.active()) {
-    s.tensors.push_back(StateTensor{"feedback/class_weights", {int64_t(class_weights_.size())},
-                                    std::vector<float>(class_weights_.begin(), class_weights_.end())});
+  // The smoothed recall determines every replanned quantity; none exists before the first replan.
+  if (feedback_.active() && !recall_.empty()) {
+    s.tensors.push_back(StateTensor{"feedback/recall", {int64_t(recall_.size())},
+                                    std::vector<float>(recall_.begin(), recall_.end())});
   }
   return s;
 }
@@ -205,11 +206,14 @@ AlgorithmState FederatedRun::algorithm_state() const {
 void FederatedRun::restore_algorithm_state(const AlgorithmState& state, const std::string& source) {
   server_->restore(state, source);
   client_->restore(state, source);
-  if (feedback_.active()) {
-    const StateTensor* w = state.find("feedback/class_weights");
-    if (!w || w->data.size() != class_weights_.size()) ASTRAEA_FAIL("{}: holds no feedback/class_weights", source);
-    apply_class_weights(std::vector<double>(w->data.begin(), w->data.end()), nullptr);
+  if (!feedback_.active()) return;
+  const StateTensor* r = state.find("feedback/recall");
+  if (!r) return;  // saved before the first replan
+  if (r->data.size() != class_weights_.size()) {
+    ASTRAEA_FAIL("{}: feedback/recall has {} classes, the run {}", source, r->data.size(), class_weights_.size());
   }
+  recall_.assign(r->data.begin(), r->data.end());
+  apply_class_weights(recall_weights(recall_, feedback_.beta, feedback_.max_ratio), nullptr);
 }
 
 void FederatedRun::apply_class_weights(const std::vector<double>& w, Replan* report) {
@@ -217,7 +221,7 @@ void FederatedRun::apply_class_weights(const std::vector<double>& w, Replan* rep
   class_weights_ = w;
   if (feedback_.augmentation && augmented_) {
     std::vector<double> ratios = base_ratios_;
-    for (int y = 0; y < classes; ++y) ratios[y] *= std::min(feedback_.max_ratio, std::max(1.0, w[y]));
+    for (int y = 0; y < classes; ++y) ratios[y] *= std::max(1.0, w[y]);  // never fewer than the rules asked for
     if (report) {
       report->ratios_before = augmented_->ratios;
       report->ratios_after = ratios;
@@ -265,32 +269,18 @@ void FederatedRun::replan(int, const std::vector<int64_t>& online, RoundResult& 
   }
   r.replanned = true;
   r.replan.recall = m.recall;
-  apply_class_weights(recall_weights(m.recall, feedback_.beta), &r.replan);
+  recall_ = smooth_recall(recall_, m.recall, feedback_.smoothing);
+  for (double& v : recall_) v = double(float(v));  // as a checkpoint keeps it, so resuming is exact
+  r.replan.smoothed = recall_;
+  apply_class_weights(recall_weights(recall_, feedback_.beta, feedback_.max_ratio), &r.replan);
   r.replan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::vector<int64_t> FederatedRun::sample_weighted(int64_t count, int round, std::vector<double>& inclusion) const {
-  const double total = std::accumulate(sampling_weight_.begin(), sampling_weight_.end(), 0.0);
-  std::vector<int64_t> picked;
-  for (int64_t k = 0; k < int64_t(sampling_weight_.size()); ++k) {
-    if (!systems_.online(k, round)) continue;
-    const double pi = std::min(1.0, double(count) * sampling_weight_[k] / total);
-    const Philox4 bits = philox(seed_, RngStream::kClientSampling, uint32_t(k), uint32_t(round), 1, 0);
-    if (double(to_unit_float(bits.v[0])) < pi) {
-      picked.push_back(k);
-      inclusion.push_back(pi);
-    }
-  }
-  if (picked.empty()) {  // an empty round would train nothing: the heaviest online client goes
-    int64_t best = -1;
-    for (int64_t k = 0; k < int64_t(sampling_weight_.size()); ++k)
-      if (systems_.online(k, round) && (best < 0 || sampling_weight_[k] > sampling_weight_[best])) best = k;
-    if (best >= 0) {
-      picked.push_back(best);
-      inclusion.push_back(std::min(1.0, double(count) * sampling_weight_[best] / total));
-    }
-  }
-  return picked;
+  std::vector<double> w(sampling_weight_.size(), 0.0);
+  for (int64_t k = 0; k < int64_t(w.size()); ++k)
+    if (systems_.online(k, round)) w[k] = sampling_weight_[k];
+  return sample_proportional(w, count, seed_, round, inclusion);
 }
 
 bool FederatedRun::finite(const float* values) {

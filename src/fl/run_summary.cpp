@@ -19,6 +19,11 @@ RunSummary summarize(const std::vector<RoundResult>& rounds, double target_accur
     s.max_mediator_kl += r.max_mediator_kl;
     s.floor_kl += r.floor_kl;
     s.mean_client_kl += r.mean_client_kl;
+    if (r.replanned) {
+      ++s.replans;
+      s.replan_seconds += r.replan.seconds;
+      s.bytes_feedback += r.bytes_feedback;
+    }
     if (!r.evaluated) continue;
     last = &r;
     if (!best || r.test.accuracy > best->test.accuracy) best = &r;

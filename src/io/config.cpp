@@ -157,6 +157,7 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "mediator_epochs", a.mediator_epochs);
   r.read(s, "balance", a.balance);
   r.read(s, "balance_passes", a.balance_passes);
+  r.read(s, "target", a.target);
   if (a.balance != "mean" && a.balance != "max") {
     r.fail(s, "balance", fmt::format("\"{}\" is not an objective (expected mean or max)", a.balance));
   }
@@ -251,6 +252,37 @@ void read_systems(ConfigReader& r, SystemsConfig& y) {
   }
 }
 
+// [feedback]: the loop from per-class recall into augmentation, the scheduler's target and sampling.
+void read_feedback(ConfigReader& r, FeedbackConfig& f) {
+  const std::string s = "feedback";
+  r.read(s, "every", f.every);
+  r.read(s, "source", f.source);
+  r.read(s, "validation", f.validation);
+  r.read(s, "beta", f.beta);
+  r.read(s, "max_ratio", f.max_ratio);
+  r.read(s, "smoothing", f.smoothing);
+  r.read(s, "augmentation", f.augmentation);
+  r.read(s, "target", f.target);
+  r.read(s, "sampling", f.sampling);
+  if (f.every < 0) r.fail(s, "every", fmt::format("must be >= 0 (0: no feedback), got {}", f.every));
+  if (f.source != "server" && f.source != "federated") {
+    r.fail(s, "source", fmt::format("\"{}\" is not one of server or federated", f.source));
+  }
+  if (!(f.validation > 0 && f.validation < 1)) {
+    r.fail(s, "validation", fmt::format("must be a share in (0, 1), got {}", f.validation));
+  }
+  if (!(f.beta >= 0 && f.beta <= 10)) r.fail(s, "beta", fmt::format("must be in [0, 10], got {}", f.beta));
+  if (!(f.max_ratio >= 1 && f.max_ratio <= 1000)) {
+    r.fail(s, "max_ratio", fmt::format("must be in [1, 1000], got {}", f.max_ratio));
+  }
+  if (!(f.smoothing > 0 && f.smoothing <= 1)) {
+    r.fail(s, "smoothing", fmt::format("must be in (0, 1], got {}", f.smoothing));
+  }
+  if (f.active() && !f.augmentation && !f.target && !f.sampling) {
+    r.fail(s, "every", "is set but augmentation, target and sampling are all off: the loop would change nothing");
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -268,6 +300,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_astraea(r, c.astraea);
   read_algorithm(r, c.algorithm);
   read_systems(r, c.systems);
+  read_feedback(r, c.feedback);
   r.finish();
   try {
     check_partition_spec(c.partition);

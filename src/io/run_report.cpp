@@ -43,6 +43,19 @@ nlohmann::json round_to_json(const RoundResult& r) {
     j["dropped_visits"] = r.dropped_visits;
     j["dropped_mediators"] = r.dropped_mediators;
   }
+  if (r.replanned) {
+    const Replan& p = r.replan;
+    nlohmann::ordered_json q;
+    q["recall"] = p.recall;
+    q["smoothed_recall"] = p.smoothed;
+    if (!p.ratios_after.empty()) q["ratios_before"] = p.ratios_before, q["ratios_after"] = p.ratios_after;
+    if (!p.target_after.empty()) q["target_before"] = p.target_before, q["target_after"] = p.target_after;
+    q["sampling"] = p.sampling;
+    q["seconds"] = p.seconds;
+    q["bytes"] = p.bytes;
+    j["replan"] = q;
+    j["bytes_feedback"] = r.bytes_feedback;
+  }
   j["phase_seconds"] = {{"augment", r.times.augment},     {"sample", r.times.sample},
                         {"schedule", r.times.schedule},   {"plan", r.times.plan},
                         {"train", r.times.train},         {"communicate", r.times.communicate},
@@ -80,6 +93,20 @@ RoundResult round_from_json(const nlohmann::json& j) {
   r.simulated_seconds = j.value("simulated_seconds", 0.0);
   r.dropped_visits = j.value("dropped_visits", int64_t{0});
   r.dropped_mediators = j.value("dropped_mediators", int64_t{0});
+  if (j.contains("replan")) {
+    const nlohmann::json& q = j.at("replan");
+    r.replanned = true;
+    r.replan.recall = q.at("recall").get<std::vector<double>>();
+    r.replan.smoothed = q.value("smoothed_recall", std::vector<double>{});
+    r.replan.ratios_before = q.value("ratios_before", std::vector<double>{});
+    r.replan.ratios_after = q.value("ratios_after", std::vector<double>{});
+    r.replan.target_before = q.value("target_before", std::vector<double>{});
+    r.replan.target_after = q.value("target_after", std::vector<double>{});
+    r.replan.sampling = q.value("sampling", false);
+    r.replan.seconds = q.value("seconds", 0.0);
+    r.replan.bytes = q.value("bytes", int64_t{0});
+    r.bytes_feedback = j.value("bytes_feedback", int64_t{0});
+  }
   const nlohmann::json& t = j.at("phase_seconds");
   r.times.augment = t.at("augment").get<double>();
   r.times.sample = t.at("sample").get<double>();
@@ -186,6 +213,11 @@ nlohmann::ordered_json summary_to_json(const RunSummary& s) {
     j["simulated_seconds"] = s.simulated_seconds;
     if (s.reached_target) j["to_target"]["simulated_seconds"] = s.target_simulated_seconds;
   }
+  if (s.replans > 0) {
+    j["replans"] = s.replans;
+    j["replan_seconds"] = s.replan_seconds;
+    j["bytes_feedback"] = s.bytes_feedback;
+  }
   if (s.diverged_round > 0) j["diverged_round"] = s.diverged_round;
   return j;
 }
@@ -224,6 +256,9 @@ RunSummary summary_from_json(const nlohmann::json& j) {
   s.train_seconds = j.at("train_seconds").get<double>();
   s.diverged_round = j.value("diverged_round", 0);
   s.simulated_seconds = j.value("simulated_seconds", 0.0);
+  s.replans = j.value("replans", 0);
+  s.replan_seconds = j.value("replan_seconds", 0.0);
+  s.bytes_feedback = j.value("bytes_feedback", int64_t{0});
   if (j.contains("to_target")) s.target_simulated_seconds = j["to_target"].value("simulated_seconds", 0.0);
   return s;
 }

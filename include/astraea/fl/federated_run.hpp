@@ -135,6 +135,7 @@ class FederatedRun {
   std::vector<double> base_ratios_;          // augmentation ratios before any replan
   std::vector<double> target_;               // astraea.target, normalised
   std::vector<double> class_weights_;        // the last replan's w_y
+  std::vector<double> recall_;               // the smoothed recall it came from (empty before)
   std::vector<double> sampling_weight_;      // per client, empty: uniform sampling
   std::unique_ptr<Evaluator> validation_;    // server feedback: the held-out validation split
   std::unique_ptr<AugmentedData> augmented_;

@@ -26,6 +26,9 @@ struct RunSummary {
   double seconds = 0, train_seconds = 0;
   int diverged_round = 0;  // the run stopped at this round on NaN or infinite values (0: it did not)
   double simulated_seconds = 0, target_simulated_seconds = 0;  // [systems]: total, and until the target
+  int replans = 0;              // [feedback]: how often the loop replanned
+  double replan_seconds = 0;    // and the server's time on it
+  int64_t bytes_feedback = 0;   // confusion counts uploaded (federated feedback); not in bytes_total
 
   int64_t bytes_total() const { return bytes_client_mediator + bytes_mediator_server; }
   int64_t target_bytes_total() const { return target_bytes_client_mediator + target_bytes_mediator_server; }

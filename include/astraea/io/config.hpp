@@ -9,6 +9,7 @@
 #include "astraea/data/data_source.hpp"
 #include "astraea/data/partition.hpp"
 #include "astraea/fl/client_systems.hpp"
+#include "astraea/fl/feedback.hpp"
 #include "astraea/fl/train_config.hpp"
 
 namespace astraea {
@@ -22,6 +23,7 @@ struct ExperimentConfig {
   AstraeaConfig astraea;
   AlgorithmConfig algorithm;
   SystemsConfig systems;
+  FeedbackConfig feedback;
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 

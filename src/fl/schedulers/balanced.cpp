@@ -9,6 +9,8 @@
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
 // Passes left over once no single swap helps go to iterated local search: a seeded random swap
 // between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
+// Toward a non-uniform target (astraea.target, a feedback replan) KL is measured to the target:
+// f(v) gains -v log t_y, and deviations are taken from the target instead of the pooled mix.
 #include <algorithm>
 #include <cmath>
 #include <numeric>

@@ -119,6 +119,10 @@ def main():
     for label, runs in groups:
         band(acc_r, *mean_curve(runs, "test_accuracy", lambda run, r: r["round"]), label)
         band(acc_mb, *mean_curve(runs, "test_accuracy", cumulative_mb), label)
+        # Feedback replans and drift events of the first run: ticks along the top.
+        for r in runs[0]["rounds"]:
+            if "replan" in r or "drift" in r:
+                acc_r.axvline(r["round"], ymin=0.97, ymax=1.0, color=acc_r.lines[-1].get_color(), lw=1)
     for ax, xl in ((acc_r, "round"), (acc_mb, "MB of model traffic (client-mediator + mediator-server)")):
         ax.set_xlabel(xl)
         ax.set_ylabel("test accuracy %")
@@ -136,6 +140,11 @@ def main():
         f1_ax.set_title(f"per-class F1: {label}", fontsize=9)
         f1_ax.set_xlabel("round")
         f1_ax.set_ylabel("class")
+        names = runs[0]["summary"].get("class_names")
+        if names and len(heat) <= 30:
+            f1_ax.set_yticks(range(len(heat)))
+            f1_ax.set_yticklabels([names[y] if y < len(names) and names[y] else str(y) for y in range(len(heat))],
+                                  fontsize=7)
 
     # Class distribution before and after augmentation (the first run that augmented).
     for label, runs in groups:
@@ -149,6 +158,11 @@ def main():
             dist_ax.set_title(f"class sizes, {label}", fontsize=9)
             dist_ax.set_xlabel("class")
             dist_ax.set_ylabel("samples")
+            names = s.get("class_names")
+            if names and len(sizes) <= 30:
+                dist_ax.set_xticks(list(ys))
+                dist_ax.set_xticklabels([names[y] if y < len(names) and names[y] else str(y) for y in ys],
+                                        rotation=45, ha="right", fontsize=7)
             dist_ax.legend(fontsize=8)
             break
     else:

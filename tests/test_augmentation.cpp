@@ -1,6 +1,10 @@
 // Augmentation ratios against hand-computed cases, the affine transform against independent
 // references, and the client-side application against its ratios.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
+#include <set>
 #include <numeric>
 
 #include "astraea/backend/backend.hpp"
@@ -163,6 +167,128 @@ TEST(AugmentClients, FollowsTheRatiosAndKeepsOwnership) {
   auto one = make_backend("cpu", 1);
   const AugmentedData again = augment_clients(store, data.train, c, 9, *one);
   EXPECT_EQ(again.images, aug.images);  // independent of the lane count
+}
+
+TEST(AffineTransform, FlipMirrorsAndBrightnessMapsValues) {
+  const int h = 4, w = 5;
+  const auto img = ramp(h, w);
+  const auto flipped = apply(img, make_affine(AugmentOp::kFlip, 0, 0, h, w), h, w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) EXPECT_EQ(flipped[y * w + x], img[y * w + (w - 1 - x)]) << x << "," << y;
+  EXPECT_EQ(apply(flipped, make_affine(AugmentOp::kFlip, 0, 0, h, w), h, w), img);
+  // +10% brightness at contrast 1.5: v -> 1.5 (v - 127.5) + 127.5 + 25.5, clamped to [0, 255].
+  const auto bright = apply(img, make_affine(AugmentOp::kBrightness, 0.1f, 1.5f, h, w), h, w);
+  for (int i = 0; i < h * w; ++i) {
+    const double v = std::floor(1.5 * (img[i] - 127.5) + 127.5 + 25.5 + 0.5);
+    EXPECT_EQ(bright[i], uint8_t(std::clamp(v, 0.0, 255.0))) << i;
+  }
+}
+
+TEST(AffineTransform, OpsComeOnlyFromTheAllowedSet) {
+  AugmentRanges r;
+  const uint32_t allowed = (1u << int(AugmentOp::kFlip)) | (1u << int(AugmentOp::kBrightness));
+  int flips = 0, brights = 0;
+  for (uint32_t copy = 0; copy < 400; ++copy) {
+    const AffineMap m = random_affine(1, 2, 3, copy, r, 28, 28, allowed);
+    const bool flip = m.inv[0] == -1.0f && m.gain == 1.0f;
+    const bool bright = m.inv[0] == 1.0f && m.inv[3] == 1.0f && m.tx == 0 && m.ty == 0;
+    EXPECT_TRUE(flip != bright) << copy;
+    flips += flip;
+    brights += bright;
+    if (bright) {
+      EXPECT_GE(m.gain, 0.8f - 1e-6f);
+      EXPECT_LE(m.gain, 1.2f + 1e-6f);
+    }
+    // The papers' four ops, by default: the same maps as before per-class ops existed.
+    const AffineMap a = random_affine(1, 2, 3, copy, r, 28, 28);
+    const AffineMap b = random_affine(1, 2, 3, copy, r, 28, 28, kAffineOps);
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0);
+  }
+  EXPECT_GT(flips, 150);
+  EXPECT_GT(brights, 150);
+  const AffineMap none = random_affine(1, 2, 3, 0, r, 28, 28, 0);
+  EXPECT_EQ(std::memcmp(&none, &(const AffineMap&)identity_map(), sizeof(none)), 0);
+  EXPECT_EQ(parse_transforms("flip|brightness", "k"), allowed);
+  EXPECT_EQ(parse_transforms("shift, rotation,shear zoom", "k"), kAffineOps);
+  EXPECT_EQ(parse_transforms("all", "k"), kAllOps);
+  EXPECT_EQ(transforms_name(allowed), "flip,brightness");
+  EXPECT_ERROR_MENTIONS(parse_transforms("flip,mirror", "classes.transforms"), "classes.transforms", "mirror");
+}
+
+struct Imbalanced {
+  Imbalanced() {
+    testing::FederationSpec spec;
+    spec.train_samples = 1500;
+    spec.classes = 4;
+    spec.clients = 10;
+    spec.method = "astraea";
+    spec.global = "linear:0.1";
+    f = std::make_unique<testing::SyntheticFederation>(spec);
+  }
+  std::unique_ptr<testing::SyntheticFederation> f;
+};
+
+// Per client, the generated images as a multiset.
+std::vector<std::multiset<std::vector<uint8_t>>> generated(const AugmentedData& a, const Dataset& train) {
+  std::vector<std::multiset<std::vector<uint8_t>>> out(a.clients.num_clients());
+  const size_t bytes = train.sample_bytes();
+  for (int64_t k = 0; k < a.clients.num_clients(); ++k)
+    for (int64_t i = 0; i < a.clients.size(k); ++i) {
+      const int64_t id = a.clients.samples(k)[i] - train.n;
+      if (id >= 0) out[k].insert(std::vector<uint8_t>(a.images.begin() + id * bytes, a.images.begin() + (id + 1) * bytes));
+    }
+  return out;
+}
+
+// A replan raising some ratios adds images and never changes those already generated.
+TEST(AugmentClients, HigherRatiosOnlyAddImages) {
+  const Imbalanced d;
+  auto be = make_backend("cpu", 2);
+  AugmentationConfig c = config("zscore");
+  const std::vector<double> low = {1.0, 1.5, 2.2, 3.0}, high = {1.2, 1.5, 4.7, 3.1};
+  const AugmentedData a = augment_clients(d.f->store, d.f->data.train, c, low, 3, *be);
+  const AugmentedData b = augment_clients(d.f->store, d.f->data.train, c, high, 3, *be);
+  EXPECT_GT(b.images.size(), a.images.size());
+  const auto ga = generated(a, d.f->data.train), gb = generated(b, d.f->data.train);
+  for (size_t k = 0; k < ga.size(); ++k) {
+    EXPECT_TRUE(std::includes(gb[k].begin(), gb[k].end(), ga[k].begin(), ga[k].end())) << "client " << k;
+  }
+}
+
+// Domain knowledge: a class's ratio cap and its allowed transforms; a class no transform may touch
+// gets no copies.
+TEST(AugmentClients, PerClassCapsAndTransforms) {
+  const Imbalanced d;
+  const Dataset& train = d.f->data.train;
+  auto be = make_backend("cpu", 2);
+  AugmentationConfig c = config("zscore");
+  c.class_max_ratio = {0, 0, 2.0};                                   // class 2 capped; 3 not listed
+  c.class_ops = {kAffineOps, 0, 1u << int(AugmentOp::kFlip), kAffineOps};  // class 1: none; class 2: flips only
+  const AugmentedData a = augment_clients(d.f->store, train, c, {1.0, 3.0, 5.0, 3.0}, 3, *be);
+  EXPECT_EQ(a.ratios, (std::vector<double>{1.0, 1.0, 2.0, 3.0}));
+  const size_t bytes = train.sample_bytes();
+  int flipped = 0;
+  for (size_t j = 0; j < a.labels.size(); ++j) {
+    EXPECT_NE(a.labels[j], 1);
+    if (a.labels[j] != 2) continue;
+    // A flip of some original of class 2 held by the same client: check it is a mirror image of one.
+    const uint8_t* img = a.images.data() + j * bytes;
+    bool found = false;
+    for (int64_t i = 0; i < train.n && !found; ++i) {
+      if (train.labels[i] != 2) continue;
+      const uint8_t* src = train.images.data() + i * bytes;
+      bool same = true;
+      for (int y = 0; y < train.height && same; ++y)
+        for (int x = 0; x < train.width && same; ++x)
+          same = img[y * train.width + x] == src[y * train.width + (train.width - 1 - x)];
+      found = same;
+    }
+    EXPECT_TRUE(found) << "generated image " << j;
+    ++flipped;
+  }
+  EXPECT_GT(flipped, 0);
+  c.class_ops.resize(7, kAffineOps);
+  EXPECT_ERROR_MENTIONS(augment_clients(d.f->store, train, c, {1, 1, 1, 1}, 3, *be), "classes.file");
 }
 
 }  // namespace

@@ -1,4 +1,7 @@
 // Experiment configs: defaults, overrides, and errors that name the key.
+#include <fstream>
+
+#include "astraea/data/class_info.hpp"
 #include "astraea/io/config.hpp"
 #include "test_helpers.hpp"
 
@@ -95,6 +98,43 @@ TEST(Config, SystemsAndFeedbackSections) {
   EXPECT_ERROR_MENTIONS(
       parse_config("[feedback]\nevery = 2\naugmentation = false\ntarget = false\n", "s.toml"), "feedback.every",
       "change nothing");
+}
+
+// [classes]: default transforms and a domain expert's per-class file.
+TEST(Config, ClassesSection) {
+  testing::ScratchDir dir;
+  const std::string csv = dir.path("classes.csv");
+  {
+    std::ofstream f(csv);
+    f << "class,name,transforms,max_ratio\n0,T-shirt/top,flip|brightness,\n2,Pullover,,3.5\n";
+  }
+  const ExperimentConfig c =
+      parse_config("[classes]\ntransforms = \"shift,zoom\"\nfile = \"" + csv + "\"\n", "c.toml");
+  const AugmentationConfig& a = c.astraea.augmentation;
+  EXPECT_EQ(c.class_names, (std::vector<std::string>{"T-shirt/top", "", "Pullover"}));
+  EXPECT_EQ(a.ops, parse_transforms("shift,zoom", "k"));
+  EXPECT_EQ(a.ops_of(0), parse_transforms("flip,brightness", "k"));
+  EXPECT_EQ(a.ops_of(1), a.ops);  // not listed: the default
+  EXPECT_EQ(a.ops_of(2), a.ops);  // listed without transforms: the default
+  EXPECT_EQ(a.ops_of(9), a.ops);
+  EXPECT_EQ(a.class_max_ratio, (std::vector<double>{0, 0, 3.5}));
+  EXPECT_EQ(class_label(c.class_names, 0), "T-shirt/top");
+  EXPECT_EQ(class_label(c.class_names, 1), "1");
+  const auto bad = [&](const std::string& text) {
+    std::ofstream(dir.path("bad.csv")) << text;
+    return parse_config("[classes]\nfile = \"" + dir.path("bad.csv") + "\"\n", "c.toml");
+  };
+  EXPECT_ERROR_MENTIONS(bad("name,transforms\nx,flip\n"), "c.toml", "classes.file", "no \"class\" column");
+  EXPECT_ERROR_MENTIONS(bad("class,colour\n0,red\n"), "classes.file", "unknown column \"colour\"");
+  EXPECT_ERROR_MENTIONS(bad("class,name\n0,a\n0,b\n"), "line 3", "listed twice");
+  EXPECT_ERROR_MENTIONS(bad("class,name\nzero,a\n"), "line 2", "\"zero\"");
+  EXPECT_ERROR_MENTIONS(bad("class,transforms\n1,spin\n"), "line 2", "spin");
+  EXPECT_ERROR_MENTIONS(bad("class,max_ratio\n1,-2\n"), "line 2", "max_ratio");
+  EXPECT_ERROR_MENTIONS(bad("class,name\n1,a,b\n"), "line 2", "3 fields");
+  EXPECT_ERROR_MENTIONS(bad("class,name\n"), "lists no class");
+  EXPECT_ERROR_MENTIONS(parse_config("[classes]\nfile = \"/nonexistent.csv\"\n", "c.toml"), "/nonexistent.csv",
+                        "cannot open");
+  EXPECT_ERROR_MENTIONS(parse_config("[classes]\ntransforms = \"twirl\"\n", "c.toml"), "classes.transforms", "twirl");
 }
 
 }  // namespace

@@ -120,17 +120,20 @@ TEST_F(CudaTwin, AugmentationGeneratesTheSameImages) {
   SmallFederation f;
   AugmentationConfig c;
   c.method = "power";
-  const AugmentedData host = augment_clients(f.store, f.data.train, c, 5, *cpu);
-  const AugmentedData device = augment_clients(f.store, f.data.train, c, 5, *gpu);
-  ASSERT_EQ(host.images.size(), device.images.size());
-  ASSERT_GT(host.images.size(), 0u);
-  size_t off_by_one = 0;
-  for (size_t i = 0; i < host.images.size(); ++i) {
-    const int d = std::abs(int(host.images[i]) - int(device.images[i]));
-    ASSERT_LE(d, 1) << "pixel " << i;  // fused multiply-adds may round a half differently
-    off_by_one += d;
+  for (uint32_t ops : {kAffineOps, kAllOps}) {  // the papers' four ops; with flips and brightness
+    c.ops = ops;
+    const AugmentedData host = augment_clients(f.store, f.data.train, c, 5, *cpu);
+    const AugmentedData device = augment_clients(f.store, f.data.train, c, 5, *gpu);
+    ASSERT_EQ(host.images.size(), device.images.size());
+    ASSERT_GT(host.images.size(), 0u);
+    size_t off_by_one = 0;
+    for (size_t i = 0; i < host.images.size(); ++i) {
+      const int d = std::abs(int(host.images[i]) - int(device.images[i]));
+      ASSERT_LE(d, 1) << "pixel " << i;  // fused multiply-adds may round a half differently
+      off_by_one += d;
+    }
+    EXPECT_LT(off_by_one, host.images.size() / 100);
   }
-  EXPECT_LT(off_by_one, host.images.size() / 100);
 }
 
 TEST_F(CudaTwin, ShortRunMatchesTheCpu) {

@@ -84,7 +84,7 @@ void BM_AugmentImages(benchmark::State& state) {
   std::uniform_int_distribution<int32_t> source(0, static_cast<int32_t>(pool.n - 1));
   std::vector<astraea::AugmentJob> list(jobs);
   for (int64_t j = 0; j < jobs; ++j) {
-    list[j] = astraea::AugmentJob{source(rng), static_cast<uint32_t>(j / 64), static_cast<uint32_t>(j % 64), 0};
+    list[j] = astraea::AugmentJob{source(rng), static_cast<uint32_t>(j / 64), static_cast<uint32_t>(j % 64), 0, astraea::kAffineOps};
   }
   const int64_t bytes = static_cast<int64_t>(pool.sample_bytes());
   std::vector<uint8_t> out(static_cast<size_t>(jobs * bytes));

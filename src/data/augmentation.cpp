@@ -81,10 +81,59 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
   return augment_clients(store, train, config, augmentation_ratios(store.global_histogram(), config), seed, backend);
 }
 
+namespace {
+
+constexpr const char* kOpNames[kAugmentOps] = {"shift", "rotation", "shear", "zoom", "flip", "brightness"};
+
+}  // namespace
+
+uint32_t parse_transforms(const std::string& list, const std::string& key) {
+  if (list == "all") return kAllOps;
+  if (list == "none") return 0;
+  uint32_t ops = 0;
+  size_t at = 0;
+  while (at <= list.size()) {
+    size_t end = list.find_first_of(",| ", at);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(at, end - at);
+    if (name.empty()) {
+      at = end + 1;
+      continue;
+    }
+    const auto* it = std::find(std::begin(kOpNames), std::end(kOpNames), name);
+    if (it == std::end(kOpNames)) {
+      ASTRAEA_FAIL("{} = \"{}\": \"{}\" is not a transform (expected shift, rotation, shear, zoom, flip, brightness, "
+                   "all or none)",
+                   key, list, name);
+    }
+    ops |= 1u << (it - std::begin(kOpNames));
+    at = end + 1;
+  }
+  if (ops == 0) ASTRAEA_FAIL("{} = \"{}\": names no transform (write \"none\" for none)", key, list);
+  return ops;
+}
+
+std::string transforms_name(uint32_t ops) {
+  if (ops == 0) return "none";
+  std::string s;
+  for (int op = 0; op < kAugmentOps; ++op)
+    if ((ops >> op) & 1u) s += (s.empty() ? "" : ",") + std::string(kOpNames[op]);
+  return s;
+}
+
 AugmentedData augment_clients(const ClientStore& store, const Dataset& train, const AugmentationConfig& config,
                               const std::vector<double>& ratios, uint64_t seed, Backend& backend) {
   AugmentedData out;
   out.ratios = ratios;
+  ASTRAEA_REQUIRE(config.class_ops.size() <= ratios.size() && config.class_max_ratio.size() <= ratios.size(),
+                  "classes.file describes {} classes, the data has {}",
+                  std::max(config.class_ops.size(), config.class_max_ratio.size()), ratios.size());
+  for (size_t y = 0; y < config.class_max_ratio.size(); ++y) {
+    if (config.class_max_ratio[y] > 0) out.ratios[y] = std::min(out.ratios[y], config.class_max_ratio[y]);
+  }
+  // A class no transform may touch gets no copies (its originals stay).
+  for (size_t y = 0; y < out.ratios.size(); ++y)
+    if (config.ops_of(int(y)) == 0) out.ratios[y] = std::min(out.ratios[y], 1.0);
   const int64_t clients = store.num_clients();
   out.generated_per_client.assign(clients, 0);
   out.dropped_per_client.assign(clients, 0);
@@ -125,7 +174,8 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
       const double extra = r - 1.0;
       const int64_t copies = static_cast<int64_t>(std::floor(extra)) + (u < extra - std::floor(extra) ? 1 : 0);
       for (int64_t c = 0; c < copies; ++c) {
-        jobs.push_back(AugmentJob{id, static_cast<uint32_t>(k), static_cast<uint32_t>(i), static_cast<uint32_t>(c)});
+        jobs.push_back(AugmentJob{id, static_cast<uint32_t>(k), static_cast<uint32_t>(i), static_cast<uint32_t>(c),
+                                  config.ops_of(train.labels[id])});
       }
       out.generated_per_client[k] += copies;
     }

@@ -26,6 +26,7 @@ Comparison compare_one_seed(const CompareOptions& o, const std::vector<std::stri
   Comparison c;
   c.seed = base.seed;
   c.class_sizes = experiment.clients().global_histogram();
+  c.class_names = base.class_names;
   std::vector<int> by_size(c.class_sizes.size());
   std::iota(by_size.begin(), by_size.end(), 0);
   std::stable_sort(by_size.begin(), by_size.end(), [&](int a, int b) { return c.class_sizes[a] < c.class_sizes[b]; });

@@ -96,6 +96,9 @@ class Progress {
 Experiment::Experiment(const ExperimentConfig& config, Communicator* ranks)
     : config_(config), ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   data_ = load_data(config.data, config.seed);
+  if (int(config.class_names.size()) > data_.train.classes) {
+    ASTRAEA_FAIL("classes.file names {} classes, the data has {}", config.class_names.size(), data_.train.classes);
+  }
   store_ = make_partition(config.partition, data_.train.labels, data_.train.classes);
   const PartitionStats stats = partition_stats(store_);
   spdlog::info("{}: {} clients, {} samples, max/min class ratio {:.1f}, mean client KL {:.3f}", config.name,

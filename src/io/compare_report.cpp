@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "astraea/core/error.hpp"
+#include "astraea/data/class_info.hpp"
 #include "astraea/io/output_file.hpp"
 #include "astraea/io/run_report.hpp"
 
@@ -16,9 +17,9 @@ namespace {
 
 std::string pct(double v) { return fmt::format("{:.2f}", 100 * v); }
 
-std::string joined(const std::vector<int>& v) {
+std::string joined(const std::vector<int>& v, const std::vector<std::string>& names) {
   std::string s;
-  for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
+  for (int x : v) s += (s.empty() ? "" : ", ") + class_label(names, x);
   return s;
 }
 
@@ -45,7 +46,7 @@ std::string comparison_markdown(const Comparison& c, double target) {
   std::string md = fmt::format(
       "| method | best acc % | final acc % | macro F1 | F1 of rarest ({}) | rounds to {}% | MB to {}% "
       "| mean mediator KL | mean client KL | total MB |\n|---|---|---|---|---|---|---|---|---|---|\n",
-      joined(c.rarest), pct(target), pct(target));
+      joined(c.rarest, c.class_names), pct(target), pct(target));
   for (const MethodResult& m : c.methods) {
     const RunSummary& s = m.summary;
     std::string f1;
@@ -66,6 +67,7 @@ nlohmann::ordered_json comparison_json(const Comparison& c, const nlohmann::json
   all["config"] = config;
   all["seed"] = c.seed;
   all["rarest_classes"] = c.rarest;
+  if (!c.class_names.empty()) all["class_names"] = c.class_names;
   all["global_class_sizes"] = c.class_sizes;
   all["methods"] = nlohmann::ordered_json::array();
   for (const MethodResult& m : c.methods) {
@@ -84,6 +86,7 @@ Comparison comparison_from_json(const nlohmann::json& j, const std::string& sour
     c.seed = j.at("seed").get<uint64_t>();
     c.rarest = j.at("rarest_classes").get<std::vector<int>>();
     c.class_sizes = j.at("global_class_sizes").get<std::vector<int64_t>>();
+    c.class_names = j.value("class_names", std::vector<std::string>{});
     for (const auto& m : j.at("methods")) {
       c.methods.push_back(MethodResult{m.at("method").get<std::string>(), m.at("description").get<std::string>(),
                                        summary_from_json(m.at("summary"))});
@@ -105,7 +108,7 @@ std::string seeds_markdown(const std::vector<Comparison>& runs, double target) {
   md += fmt::format(
       "| method | best acc % | final acc % | macro F1 | F1 of rarest ({}) | rounds to {}% | MB to {}% | "
       "mean mediator KL |\n|---|---|---|---|---|---|---|---|\n",
-      joined(rare), pct(target), pct(target));
+      joined(rare, runs[0].class_names), pct(target), pct(target));
   for (size_t m = 0; m < runs[0].methods.size(); ++m) {
     std::vector<double> best, final_acc, macro, rounds, mb, kl;
     std::vector<std::vector<double>> f1(rare.size());
@@ -141,6 +144,7 @@ nlohmann::ordered_json seeds_json(const std::vector<Comparison>& runs, const nlo
   for (const Comparison& c : runs) seeds.push_back(c.seed);
   all["seeds"] = seeds;
   all["rarest_classes"] = runs.at(0).rarest;
+  if (!runs[0].class_names.empty()) all["class_names"] = runs[0].class_names;
   for (size_t m = 0; m < runs[0].methods.size(); ++m) {
     auto& j = all["methods"][runs[0].methods[m].method];
     j["description"] = runs[0].methods[m].description;

@@ -1,11 +1,13 @@
 #include "astraea/io/config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "astraea/core/error.hpp"
 #include "astraea/backend/backend_registry.hpp"
+#include "astraea/data/class_info.hpp"
 #include "astraea/fl/client_algorithm.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/server_update.hpp"
@@ -283,6 +285,31 @@ void read_feedback(ConfigReader& r, FeedbackConfig& f) {
   }
 }
 
+// [classes]: the transforms augmentation may use, and a domain expert's file of per-class names,
+// transforms and ratio caps (data/class_info.hpp).
+void read_classes(ConfigReader& r, ExperimentConfig& c) {
+  const std::string s = "classes";
+  std::string transforms, file;
+  r.read(s, "transforms", transforms);
+  r.read(s, "file", file);
+  AugmentationConfig& a = c.astraea.augmentation;
+  try {
+    if (!transforms.empty()) a.ops = parse_transforms(transforms, "classes.transforms");
+    if (file.empty()) return;
+    // A relative path that is not there from the working directory is looked up beside the config.
+    const std::filesystem::path beside = std::filesystem::path(r.source()).parent_path() / file;
+    if (std::filesystem::path(file).is_relative() && !std::filesystem::exists(file) && std::filesystem::exists(beside)) {
+      file = beside.string();
+    }
+    ClassInfo info = read_class_info(file, a.ops);
+    if (info.has_names) c.class_names = std::move(info.names);
+    if (info.has_ops) a.class_ops = std::move(info.ops);
+    if (info.has_max_ratio) a.class_max_ratio = std::move(info.max_ratio);
+  } catch (const Error& e) {
+    ASTRAEA_FAIL("{}: {}", r.source(), e.what());
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source,
@@ -301,6 +328,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_algorithm(r, c.algorithm);
   read_systems(r, c.systems);
   read_feedback(r, c.feedback);
+  read_classes(r, c);
   r.finish();
   try {
     check_partition_spec(c.partition);

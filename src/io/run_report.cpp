@@ -271,6 +271,7 @@ RunSummary RunReport::write_summary(const Model& model, const std::string& backe
   s["config"] = nlohmann::json::parse(config_as_json(config_));
   s["model"] = {{"name", model.name()}, {"parameters", model.num_params()}};
   s["backend"] = backend;
+  if (!config_.class_names.empty()) s["class_names"] = config_.class_names;
   const nlohmann::ordered_json figures = summary_to_json(summary);
   for (const auto& [k, v] : figures.items()) s[k] = v;
   for (const auto& [k, v] : extra.items()) s[k] = v;

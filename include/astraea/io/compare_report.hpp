@@ -24,6 +24,7 @@ struct Comparison {
   uint64_t seed = 0;
   std::vector<int> rarest;            // the three rarest classes of the partition
   std::vector<int64_t> class_sizes;   // the partition's global class sizes
+  std::vector<std::string> class_names;  // classes.file's (empty: indices)
   std::vector<MethodResult> methods;
 };
 

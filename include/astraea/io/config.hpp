@@ -24,6 +24,7 @@ struct ExperimentConfig {
   AlgorithmConfig algorithm;
   SystemsConfig systems;
   FeedbackConfig feedback;
+  std::vector<std::string> class_names;  // classes.file's names ("" where not given; empty: none)
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };
 

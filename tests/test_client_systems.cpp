@@ -110,7 +110,7 @@ Runs train(const SystemsConfig& systems, bool astraea, int rounds = 3, int from 
     a.mediator_size = 3;
   }
   auto be = make_backend("cpu", 2);
-  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, systems);
+  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, Scenario{systems, {}, {}});
   if (!start.empty()) fl.set_global_params(start);
   Runs r;
   for (int round = from; round <= rounds; ++round) r.rounds.push_back(fl.run_round(round));

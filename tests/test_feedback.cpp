@@ -156,7 +156,7 @@ Runs train(const FeedbackConfig& feedback, int rounds, int from = 1, const Runs*
   a.augmentation.method = "zscore";
   a.augmentation.tau_d = 1.0;
   auto be = make_backend("cpu", 2);
-  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, SystemsConfig(), feedback);
+  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, Scenario{SystemsConfig(), feedback, DriftConfig()});
   if (resume) {
     fl.set_global_params(resume->params);
     fl.restore_algorithm_state(resume->state, "checkpoint");
@@ -233,7 +233,7 @@ TEST(Feedback, FederatedFeedbackNeverTrainsOnHeldOutSamples) {
   a.scheduler = "greedy";
   a.mediator_size = 3;
   auto be = make_backend("cpu", 2);
-  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, SystemsConfig(), c);
+  FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, Scenario{SystemsConfig(), c, DriftConfig()});
   int64_t kept = 0;
   for (int64_t k = 0; k < f.store.num_clients(); ++k) {
     EXPECT_EQ(fl.clients().size(k), f.store.size(k) - int64_t(std::floor(0.25 * f.store.size(k)))) << k;
@@ -267,7 +267,7 @@ TEST(Feedback, ResumeAfterAReplanIsExact) {
   auto be = make_backend("cpu", 2);
   Runs half;
   {
-    FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, SystemsConfig(), c);
+    FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, Scenario{SystemsConfig(), c, DriftConfig()});
     for (int round = 1; round <= 3; ++round) fl.run_round(round);
     half.params = fl.global_params();
     half.state = fl.algorithm_state();

@@ -114,7 +114,7 @@ RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) 
   const bool write = writer() && !o.out.empty();
   ASTRAEA_REQUIRE(!o.resume || !o.out.empty(), "resuming needs the output directory of the run to continue");
   FederatedRun fl(config.train, config.astraea, config.algorithm, config.seed, data_.train, data_.test, store_, *backend_,
-                  ranks_, config.systems, config.feedback);
+                  ranks_, Scenario{config.systems, config.feedback, config.drift});
   RunOutcome outcome;
   outcome.backend = backend_->name();
   nlohmann::json extra = o.extra;

@@ -14,44 +14,9 @@
 #include "astraea/fl/schedule_quality.hpp"
 #include "astraea/kernels/kl_score.hpp"
 #include "astraea/nn/optimizers.hpp"
+#include "device_data.hpp"
 
 namespace astraea {
-// The training pool and test set where the backend reads them: in place on the CPU, uploaded once
-// on a device.
-struct FederatedRun::DeviceData {
-  DeviceData(Backend& be, const Dataset& train, const Dataset& test, const AugmentedData* extra) {
-    train_pool = upload(be, train, train_images, train_labels);
-    test_pool = upload(be, test, test_images, test_labels);
-    if (extra != nullptr && !extra->labels.empty()) {
-      train_pool.extra_images = extra->images.data();
-      train_pool.extra_labels = extra->labels.data();
-      if (be.is_device()) {
-        extra_images = DeviceArray<uint8_t>(be, extra->images.size());
-        extra_images.upload(extra->images.data(), extra->images.size());
-        extra_labels = DeviceArray<int32_t>(be, extra->labels.size());
-        extra_labels.upload(extra->labels.data(), extra->labels.size());
-        train_pool.extra_images = extra_images.data();
-        train_pool.extra_labels = extra_labels.data();
-      }
-    }
-  }
-  static SamplePool upload(Backend& be, const Dataset& d, DeviceArray<uint8_t>& images, DeviceArray<int32_t>& labels) {
-    SamplePool pool{d.images.data(), d.labels.data(), d.n, nullptr, nullptr, d.channels, d.height, d.width};
-    if (be.is_device()) {
-      images = DeviceArray<uint8_t>(be, d.images.size());
-      images.upload(d.images.data(), d.images.size());
-      labels = DeviceArray<int32_t>(be, d.labels.size());
-      labels.upload(d.labels.data(), d.labels.size());
-      pool.base_images = images.data();
-      pool.base_labels = labels.data();
-    }
-    return pool;
-  }
-  DeviceArray<uint8_t> train_images, test_images, extra_images;
-  DeviceArray<int32_t> train_labels, test_labels, extra_labels;
-  SamplePool train_pool{}, test_pool{};
-};
-
 OptimizerParams optimizer_params(const TrainConfig& c) {
   return make_optimizer(c.optimizer, OptimizerSettings{c.lr, c.momentum, c.beta1, c.beta2, c.eps});
 }
@@ -78,11 +43,10 @@ std::vector<int64_t> sample_clients(int64_t total, int64_t count, uint64_t seed,
 
 FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm,
                            uint64_t seed, const Dataset& train, const Dataset& test, const ClientStore& store,
-                           Backend& backend, Communicator* ranks, const SystemsConfig& systems,
-                           const FeedbackConfig& feedback)
-    : config_(config), astraea_(astraea), algorithm_(algorithm), systems_(systems, store.num_clients(), seed), seed_(seed),
-      store_(store), train_data_(train), test_data_(test), feedback_(feedback), backend_(backend),
-      ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
+                           Backend& backend, Communicator* ranks, const Scenario& scenario)
+    : config_(config), astraea_(astraea), algorithm_(algorithm), systems_(scenario.systems, store.num_clients(), seed),
+      seed_(seed), store_(store), train_data_(train), test_data_(test), feedback_(scenario.feedback),
+      drift_(scenario.drift), backend_(backend), ranks_(ranks && ranks->size() > 1 ? ranks : nullptr) {
   ASTRAEA_REQUIRE(config.clients_per_round >= 1 && config.clients_per_round <= store.num_clients(),
                   "train.clients_per_round = {}: must be in [1, {}] (the partition's clients)", config.clients_per_round,
                   store.num_clients());
@@ -99,33 +63,18 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   target_ = class_distribution(astraea.target, classes, "astraea.target");
   scheduler_->set_target(target_);
   class_weights_.assign(size_t(classes), 1.0);
-  if (feedback.active() && feedback.source == "federated") {
-    // Each client holds back a share of its samples, never trained on, to measure the model.
-    own_store_ = std::make_unique<ClientStore>(classes);
-    held_out_.resize(size_t(store.num_clients()));
-    for (int64_t k = 0; k < store.num_clients(); ++k) {
-      std::vector<int32_t> ids(store.samples(k), store.samples(k) + store.size(k));
-      HostEngine engine = make_host_engine(seed, RngStream::kPartition, uint32_t(k), 7);
-      for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[engine() % i]);
-      const size_t hold = std::min(ids.size() - 1, size_t(std::floor(feedback.validation * double(ids.size()))));
-      held_out_[k].assign(ids.begin(), ids.begin() + std::ptrdiff_t(hold));
-      std::vector<int32_t> keep(ids.begin() + std::ptrdiff_t(hold), ids.end());
-      std::sort(keep.begin(), keep.end());
-      own_store_->add_client(keep.data(), int64_t(keep.size()), train.labels);
-    }
+  if (drift_.enabled()) {
+    check_drift(drift_, classes);
+    drifted_ = std::make_unique<ClientStore>(drifted_store(store, train.labels, drift_, 0, seed));
+    active_ = active_clients(store.num_clients(), drift_, 0, seed);
   }
-  if (astraea.augmentation.method != "none") {
+  if (feedback_.active() && feedback_.source == "federated") split_held_out();
+  data_ = std::make_unique<DeviceData>(backend, train, test);
+  {
     PhaseScope phase("augment", &augment_seconds_);
-    // The rules compare class sizes with the target's: C_y / (N t_y) (uniform: C_y itself).
-    std::vector<int64_t> sizes = base_store().global_histogram();
-    if (!scheduler_->uniform_target()) {
-      for (int y = 0; y < classes; ++y) sizes[y] = std::llround(double(sizes[y]) / (classes * std::max(target_[y], 1e-12)));
-    }
-    base_ratios_ = augmentation_ratios(sizes, astraea.augmentation);
-    augmented_ = std::make_unique<AugmentedData>(
-        augment_clients(base_store(), train, astraea.augmentation, base_ratios_, seed, backend));
+    plan_augmentation(reported_histogram());
+    rebuild_data();
   }
-  data_ = std::make_unique<DeviceData>(backend, train, test, augmented_.get());
   const int64_t P = model_->num_params();
   std::vector<float> init(P);
   model_->init_params(init.data(), seed);
@@ -154,7 +103,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   options.max_replicas = static_cast<int>(config.clients_per_round);
   options.seed = seed;
   trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
-  if (feedback.active() && feedback.source == "server") {
+  if (feedback_.active() && feedback_.source == "server") {
     // A balanced share of each class of the test set measures the model for the loop; the test
     // accuracy is reported on the rest, never on those images.
     std::vector<std::vector<int32_t>> by_class(static_cast<size_t>(classes));
@@ -163,14 +112,14 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
     HostEngine engine = make_host_engine(seed, RngStream::kPartition, 0, 8);
     for (auto& ids : by_class) {
       for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[engine() % i]);
-      const size_t hold = size_t(std::ceil(feedback.validation * double(ids.size())));
+      const size_t hold = size_t(std::ceil(feedback_.validation * double(ids.size())));
       held.insert(held.end(), ids.begin(), ids.begin() + std::ptrdiff_t(std::min(hold, ids.size())));
       rest.insert(rest.end(), ids.begin() + std::ptrdiff_t(std::min(hold, ids.size())), ids.end());
     }
     std::sort(held.begin(), held.end());
     std::sort(rest.begin(), rest.end());
-    ASTRAEA_REQUIRE(!held.empty() && !rest.empty(), "feedback.validation = {}: leaves no validation or no test image",
-                    feedback.validation);
+    ASTRAEA_REQUIRE(!held.empty() && !rest.empty(), "feedback_.validation = {}: leaves no validation or no test image",
+                    feedback_.validation);
     validation_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, std::move(held), config.eval_batch);
     evaluator_ = std::make_unique<Evaluator>(backend, *model_, data_->test_pool, std::move(rest), config.eval_batch);
   } else {
@@ -192,114 +141,12 @@ void FederatedRun::set_global_params(const std::vector<float>& params) {
   global_.upload(params.data(), params.size());
 }
 
-AlgorithmState FederatedRun::algorithm_state() const {
-  AlgorithmState s = server_->state();
-  s.append(client_->state());
-  // The smoothed recall determines every replanned quantity; none exists before the first replan.
-  if (feedback_.active() && !recall_.empty()) {
-    s.tensors.push_back(StateTensor{"feedback/recall", {int64_t(recall_.size())},
-                                    std::vector<float>(recall_.begin(), recall_.end())});
-  }
-  return s;
-}
-
-void FederatedRun::restore_algorithm_state(const AlgorithmState& state, const std::string& source) {
-  server_->restore(state, source);
-  client_->restore(state, source);
-  if (!feedback_.active()) return;
-  const StateTensor* r = state.find("feedback/recall");
-  if (!r) return;  // saved before the first replan
-  if (r->data.size() != class_weights_.size()) {
-    ASTRAEA_FAIL("{}: feedback/recall has {} classes, the run {}", source, r->data.size(), class_weights_.size());
-  }
-  recall_.assign(r->data.begin(), r->data.end());
-  apply_class_weights(recall_weights(recall_, feedback_.beta, feedback_.max_ratio), nullptr);
-}
-
-void FederatedRun::apply_class_weights(const std::vector<double>& w, Replan* report) {
-  const int classes = int(w.size());
-  class_weights_ = w;
-  if (feedback_.augmentation && augmented_) {
-    std::vector<double> ratios = base_ratios_;
-    for (int y = 0; y < classes; ++y) ratios[y] *= std::max(1.0, w[y]);  // never fewer than the rules asked for
-    if (report) {
-      report->ratios_before = augmented_->ratios;
-      report->ratios_after = ratios;
-    }
-    augmented_ = std::make_unique<AugmentedData>(
-        augment_clients(base_store(), train_data_, astraea_.augmentation, ratios, seed_, backend_));
-    data_ = std::make_unique<DeviceData>(backend_, train_data_, test_data_, augmented_.get());
-    loss_->prepare(backend_, clients().histogram().data(), clients().num_clients(), clients().classes());
-  }
-  if (feedback_.target) {
-    std::vector<double> t(static_cast<size_t>(classes));
-    for (int y = 0; y < classes; ++y) t[y] = target_[y] * w[y];
-    if (report) {
-      report->target_before = scheduler_->uniform_target() ? target_ : scheduler_->target();
-      const double sum = std::accumulate(t.begin(), t.end(), 0.0);
-      for (double v : t) report->target_after.push_back(v / sum);
-    }
-    scheduler_->set_target(std::move(t));
-  }
-  if (feedback_.sampling) {
-    const ClientStore& s = base_store();
-    sampling_weight_.assign(size_t(s.num_clients()), 0.0);
-    for (int64_t k = 0; k < s.num_clients(); ++k) {
-      double sum = 0;
-      for (int y = 0; y < classes; ++y) sum += s.histogram_row(k)[y] * w[y];
-      sampling_weight_[k] = s.size(k) > 0 ? sum / double(s.size(k)) : 0.0;
-    }
-    if (report) report->sampling = true;
-  }
-}
-
-void FederatedRun::replan(int, const std::vector<int64_t>& online, RoundResult& r) {
-  const auto start = std::chrono::steady_clock::now();
-  ClassificationMetrics m;
-  if (feedback_.source == "server") {
-    m = validation_->evaluate(global_.data());
-  } else {  // the online clients measure on their held-out samples and upload confusion counts
-    std::vector<int32_t> ids;
-    for (int64_t k : online) ids.insert(ids.end(), held_out_[k].begin(), held_out_[k].end());
-    if (ids.empty()) return;
-    Evaluator clients_eval(backend_, *model_, data_->train_pool, std::move(ids), config_.eval_batch);
-    m = clients_eval.evaluate(global_.data());
-    r.bytes_feedback = int64_t(online.size()) * m.classes * m.classes * int64_t(sizeof(int32_t));
-    r.replan.bytes = r.bytes_feedback;
-  }
-  r.replanned = true;
-  r.replan.recall = m.recall;
-  recall_ = smooth_recall(recall_, m.recall, feedback_.smoothing);
-  for (double& v : recall_) v = double(float(v));  // as a checkpoint keeps it, so resuming is exact
-  r.replan.smoothed = recall_;
-  apply_class_weights(recall_weights(recall_, feedback_.beta, feedback_.max_ratio), &r.replan);
-  r.replan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::vector<int64_t> FederatedRun::sample_weighted(int64_t count, int round, std::vector<double>& inclusion) const {
-  std::vector<double> w(sampling_weight_.size(), 0.0);
-  for (int64_t k = 0; k < int64_t(w.size()); ++k)
-    if (systems_.online(k, round)) w[k] = sampling_weight_[k];
-  return sample_proportional(w, count, seed_, round, inclusion);
-}
-
 bool FederatedRun::finite(const float* values) {
   int32_t flag = 0;
   flag_.upload(&flag, 1);
   backend_.launch(FlagNonFinite{values, flag_.data()}, 1, model_->num_params());
   flag_.download(&flag, 1);
   return flag == 0;
-}
-
-std::vector<int64_t> FederatedRun::sample_online_clients(int64_t total, int64_t count, uint64_t seed,
-                                                         int round) const {
-  std::vector<int64_t> up;
-  for (int64_t k = 0; k < total; ++k)
-    if (systems_.online(k, round)) up.push_back(k);
-  if (int64_t(up.size()) <= count) return up;
-  std::vector<int64_t> picked;
-  for (int64_t i : sample_clients(int64_t(up.size()), count, seed, uint32_t(round))) picked.push_back(up[size_t(i)]);
-  return picked;  // ascending, as up is
 }
 
 void FederatedRun::time_chains(int round, int64_t model_bytes, MediatorGroups& mediators,
@@ -350,6 +197,7 @@ RoundResult FederatedRun::run_round(int round) {
 void FederatedRun::run_round_into(int round, RoundResult& r) {
   r.round = round;
   if (round == 1) r.times.augment = augment_seconds_;
+  begin_round(round, r);
   const ClientStore& store = clients();
   std::vector<int64_t> online;
   std::vector<double> inclusion;  // weighted sampling: each online client's probability
@@ -358,9 +206,7 @@ void FederatedRun::run_round_into(int round, RoundResult& r) {
     if (!sampling_weight_.empty()) {
       online = sample_weighted(config_.clients_per_round, round, inclusion);
     } else {
-      online = systems_.always_online()
-                   ? sample_clients(store.num_clients(), config_.clients_per_round, seed_, round)
-                   : sample_online_clients(store.num_clients(), config_.clients_per_round, seed_, round);
+      online = sample_available_clients(config_.clients_per_round, round);
     }
   }
   MediatorGroups mediators;

@@ -285,6 +285,56 @@ void read_feedback(ConfigReader& r, FeedbackConfig& f) {
   }
 }
 
+// A comma-separated list of class indices ("" for none).
+std::vector<int> read_class_list(const ConfigReader& r, const std::string& section, const char* key,
+                                 const std::string& text) {
+  std::vector<int> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, comma - at);
+    try {
+      size_t used = 0;
+      const int y = std::stoi(item, &used);
+      if (used != item.size() || y < 0) throw std::invalid_argument(item);
+      out.push_back(y);
+    } catch (const std::exception&) {
+      r.fail(section, key, fmt::format("\"{}\" is not a class index (expected a list like \"3,7\")", item));
+    }
+    at = comma + 1;
+  }
+  return out;
+}
+
+// [drift]: how the clients' data and population change, and when the server replans for it.
+void read_drift(ConfigReader& r, DriftConfig& d) {
+  const std::string s = "drift";
+  std::string emerge, fade;
+  r.read(s, "every", d.every);
+  r.read(s, "rotate", d.rotate);
+  r.read(s, "emerge", emerge);
+  r.read(s, "fade", fade);
+  r.read(s, "ramp", d.ramp);
+  r.read(s, "churn", d.churn);
+  r.read(s, "active", d.active);
+  r.read(s, "replan_kl", d.replan_kl);
+  d.emerge = read_class_list(r, s, "emerge", emerge);
+  d.fade = read_class_list(r, s, "fade", fade);
+  if (d.every < 0) r.fail(s, "every", fmt::format("must be >= 0 (0: no drift), got {}", d.every));
+  if (d.rotate < 0 || d.rotate > (1 << 16)) r.fail(s, "rotate", fmt::format("must be in [0, 65536], got {}", d.rotate));
+  if (d.ramp < 1 || d.ramp > 1000000) r.fail(s, "ramp", fmt::format("must be in [1, 10^6] steps, got {}", d.ramp));
+  if (!(d.churn >= 0 && d.churn <= 1)) r.fail(s, "churn", fmt::format("must be a share in [0, 1], got {}", d.churn));
+  if (!(d.active > 0 && d.active <= 1)) r.fail(s, "active", fmt::format("must be a share in (0, 1], got {}", d.active));
+  if (d.churn > 0 && d.active >= 1) {
+    r.fail(s, "churn", "needs drift.active < 1: clients can only join from outside the active population");
+  }
+  if (!(d.replan_kl >= 0 && d.replan_kl <= 100)) {
+    r.fail(s, "replan_kl", fmt::format("must be in [0, 100] (0: never replan), got {}", d.replan_kl));
+  }
+  const bool changes = d.rotate > 0 || !d.emerge.empty() || !d.fade.empty() || d.churn > 0;
+  if (d.every > 0 && !changes) r.fail(s, "every", "is set but nothing drifts: set rotate, emerge, fade or churn");
+}
+
 // [classes]: the transforms augmentation may use, and a domain expert's file of per-class names,
 // transforms and ratio caps (data/class_info.hpp).
 void read_classes(ConfigReader& r, ExperimentConfig& c) {
@@ -329,6 +379,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   read_systems(r, c.systems);
   read_feedback(r, c.feedback);
   read_classes(r, c);
+  read_drift(r, c.drift);
   r.finish();
   try {
     check_partition_spec(c.partition);

@@ -56,6 +56,17 @@ nlohmann::json round_to_json(const RoundResult& r) {
     j["replan"] = q;
     j["bytes_feedback"] = r.bytes_feedback;
   }
+  if (r.drifted) {
+    const DriftEvent& d = r.drift;
+    nlohmann::ordered_json q;
+    q["step"] = d.step;
+    q["active_clients"] = d.active_clients;
+    q["histogram"] = d.histogram;
+    q["kl"] = d.kl;
+    q["replanned"] = d.replanned;
+    if (!d.ratios.empty()) q["ratios"] = d.ratios;
+    j["drift"] = q;
+  }
   j["phase_seconds"] = {{"augment", r.times.augment},     {"sample", r.times.sample},
                         {"schedule", r.times.schedule},   {"plan", r.times.plan},
                         {"train", r.times.train},         {"communicate", r.times.communicate},
@@ -106,6 +117,16 @@ RoundResult round_from_json(const nlohmann::json& j) {
     r.replan.seconds = q.value("seconds", 0.0);
     r.replan.bytes = q.value("bytes", int64_t{0});
     r.bytes_feedback = j.value("bytes_feedback", int64_t{0});
+  }
+  if (j.contains("drift")) {
+    const nlohmann::json& q = j.at("drift");
+    r.drifted = true;
+    r.drift.step = q.at("step").get<int>();
+    r.drift.active_clients = q.value("active_clients", int64_t{0});
+    r.drift.histogram = q.value("histogram", std::vector<int64_t>{});
+    r.drift.kl = q.value("kl", 0.0);
+    r.drift.replanned = q.value("replanned", false);
+    r.drift.ratios = q.value("ratios", std::vector<double>{});
   }
   const nlohmann::json& t = j.at("phase_seconds");
   r.times.augment = t.at("augment").get<double>();

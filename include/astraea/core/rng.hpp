@@ -24,6 +24,7 @@ enum class RngStream : uint32_t {
   kScheduler = 9,
   kSystems = 10,       // clients' speeds, links and availability
   kAvailability = 11,  // who is online in a round, who drops out of it
+  kDrift = 12,         // how the clients' data and the population change
 };
 
 struct Philox4 {

@@ -16,6 +16,7 @@
 #include "astraea/fl/client_systems.hpp"
 #include "astraea/fl/evaluation.hpp"
 #include "astraea/fl/feedback.hpp"
+#include "astraea/fl/scenario.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/replica_trainer.hpp"
 #include "astraea/fl/server_update.hpp"
@@ -54,6 +55,8 @@ struct RoundResult {
   bool replanned = false;  // the feedback loop replanned after this round (fl/feedback.hpp)
   Replan replan;
   int64_t bytes_feedback = 0;  // confusion counts the clients uploaded (federated feedback)
+  bool drifted = false;        // a drift step began with this round (data/drift.hpp)
+  DriftEvent drift;
 };
 
 // A round whose training or server update produced NaN or infinite values. The global model is the
@@ -81,8 +84,7 @@ class FederatedRun {
   // mediators, the aggregate is summed across ranks, and rank 0 alone evaluates.
   FederatedRun(const TrainConfig& config, const AstraeaConfig& astraea, const AlgorithmConfig& algorithm, uint64_t seed,
                const Dataset& train, const Dataset& test, const ClientStore& store, Backend& backend,
-               Communicator* ranks = nullptr, const SystemsConfig& systems = SystemsConfig(),
-               const FeedbackConfig& feedback = FeedbackConfig());
+               Communicator* ranks = nullptr, const Scenario& scenario = Scenario());
   ~FederatedRun();
 
   RoundResult run_round(int round);  // rounds count from 1
@@ -105,18 +107,27 @@ class FederatedRun {
  private:
   struct DeviceData;
   void run_round_into(int round, RoundResult& r);
-  // `count` of the round's online clients, drawn uniformly (all of them when fewer are online).
-  std::vector<int64_t> sample_online_clients(int64_t total, int64_t count, uint64_t seed, int round) const;
+  // `count` of the round's available clients, drawn uniformly (all of them when fewer are).
+  std::vector<int64_t> sample_available_clients(int64_t count, int round) const;
+  bool available(int64_t k, int round) const;  // online ([systems]) and in the population ([drift])
   // Each mediator's chain through the clients' systems: keeps the visits that make the deadline,
   // drops mediators left empty, sets the round's simulated time.
   void time_chains(int round, int64_t model_bytes, MediatorGroups& mediators, std::vector<std::vector<Visit>>& visits,
                    RoundResult& r) const;
   bool finite(const float* values);  // no NaN or infinity among the model's parameter count
-  // The partition as trained: the given one, less the clients' held-out samples (federated feedback).
-  const ClientStore& base_store() const { return own_store_ ? *own_store_ : store_; }
+
+  // Planning (federated_run_plan.cpp): what the clients train on, and how the server adapts it.
+  // The clients' data at the current drift step, and the same less their held-out samples.
+  const ClientStore& population() const { return drifted_ ? *drifted_ : store_; }
+  const ClientStore& base_store() const { return own_store_ ? *own_store_ : population(); }
+  void split_held_out();                            // federated feedback: each client's held-out share
+  std::vector<int64_t> reported_histogram() const;  // class sizes the population's clients report
+  void plan_augmentation(const std::vector<int64_t>& histogram);  // the rules' ratios for it
+  void rebuild_data();  // augmentation, device pool, loss and sampling weights for the current plan
+  void begin_round(int round, RoundResult& r);  // drift steps and pending rebuilds
   // Feedback: measure per-class recall, then apply the weights it gives.
   void replan(int round, const std::vector<int64_t>& online, RoundResult& r);
-  void apply_class_weights(const std::vector<double>& weights, Replan* report);
+  void set_class_weights(const std::vector<double>& weights, Replan* report);
   // Client sampling by weight (Poisson, `count` expected); `inclusion` gets each drawn client's
   // probability.
   std::vector<int64_t> sample_weighted(int64_t count, int round, std::vector<double>& inclusion) const;
@@ -130,9 +141,15 @@ class FederatedRun {
   const Dataset& train_data_;
   const Dataset& test_data_;
   FeedbackConfig feedback_;
+  DriftConfig drift_;
+  int drift_step_ = 0;                       // the step population() is at; -1: to be rebuilt
+  std::unique_ptr<ClientStore> drifted_;     // drift: the clients' data at drift_step_
+  std::vector<char> active_;                 // drift: who is in the population (empty: everyone)
+  std::vector<int64_t> planned_histogram_;   // the reported class sizes augmentation was planned for
+  bool stale_ = false;                       // the plan changed: rebuild before the next round trains
   std::unique_ptr<ClientStore> own_store_;   // federated feedback: the partition less held-out samples
   std::vector<std::vector<int32_t>> held_out_;  // federated feedback: each client's held-out samples
-  std::vector<double> base_ratios_;          // augmentation ratios before any replan
+  std::vector<double> base_ratios_;          // augmentation ratios of the rules, before feedback
   std::vector<double> target_;               // astraea.target, normalised
   std::vector<double> class_weights_;        // the last replan's w_y
   std::vector<double> recall_;               // the smoothed recall it came from (empty before)

@@ -9,6 +9,7 @@
 #include "astraea/data/data_source.hpp"
 #include "astraea/data/partition.hpp"
 #include "astraea/fl/client_systems.hpp"
+#include "astraea/data/drift.hpp"
 #include "astraea/fl/feedback.hpp"
 #include "astraea/fl/train_config.hpp"
 
@@ -24,6 +25,7 @@ struct ExperimentConfig {
   AlgorithmConfig algorithm;
   SystemsConfig systems;
   FeedbackConfig feedback;
+  DriftConfig drift;
   std::vector<std::string> class_names;  // classes.file's names ("" where not given; empty: none)
   std::string resolved_toml;  // the configuration as run (file + overrides), for reports
 };

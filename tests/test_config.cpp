@@ -95,9 +95,6 @@ TEST(Config, SystemsAndFeedbackSections) {
   EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nvalidation = 1\n", "s.toml"), "feedback.validation");
   EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nmax_ratio = 0.5\n", "s.toml"), "feedback.max_ratio");
   EXPECT_ERROR_MENTIONS(parse_config("[feedback]\nsmoothing = 0\n", "s.toml"), "feedback.smoothing");
-  EXPECT_ERROR_MENTIONS(
-      parse_config("[feedback]\nevery = 2\naugmentation = false\ntarget = false\n", "s.toml"), "feedback.every",
-      "change nothing");
 }
 
 // [classes]: default transforms and a domain expert's per-class file.

@@ -9,6 +9,7 @@
 #include "astraea/backend/backend_registry.hpp"
 #include "astraea/data/drift.hpp"
 #include "astraea/fl/federated_run.hpp"
+#include "astraea/experiment/methods.hpp"
 #include "astraea/io/config.hpp"
 #include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
@@ -213,6 +214,27 @@ TEST(Drift, ConfigSection) {
   EXPECT_ERROR_MENTIONS(parse_config("[drift]\nchurn = 0.2\n", "d.toml"), "drift.churn", "drift.active");
   EXPECT_ERROR_MENTIONS(parse_config("[drift]\nactive = 0\n", "d.toml"), "drift.active");
   EXPECT_ERROR_MENTIONS(parse_config("[drift]\nramp = 0\n", "d.toml"), "drift.ramp");
+}
+
+// compare's methods: only "adaptive" lets the loop and drift replans act; the others keep the
+// config's feedback.every (monitoring, the same test images) with nothing acting.
+TEST(Drift, OnlyTheAdaptiveMethodActs) {
+  const std::string text = "[drift]\nevery = 5\nrotate = 1\nreplan_kl = 0.1\n[feedback]\nevery = 4\nsampling = true\n";
+  const ExperimentConfig base = parse_config(text, "m.toml");
+  const ExperimentConfig fedavg = parse_config(text, "m.toml", method_overrides("fedavg", base));
+  EXPECT_EQ(fedavg.feedback.every, 4);
+  EXPECT_FALSE(fedavg.feedback.augmentation || fedavg.feedback.target || fedavg.feedback.sampling);
+  EXPECT_EQ(fedavg.drift.replan_kl, 0.0);
+  EXPECT_EQ(fedavg.drift.every, 5);  // the world drifts for every method
+  const ExperimentConfig adaptive = parse_config(text, "m.toml", method_overrides("astraea+adaptive", base));
+  EXPECT_EQ(adaptive.feedback.every, 4);
+  EXPECT_TRUE(adaptive.feedback.augmentation && adaptive.feedback.target && adaptive.feedback.sampling);
+  EXPECT_EQ(adaptive.drift.replan_kl, 0.1);
+  EXPECT_EQ(adaptive.astraea.scheduler, "greedy");
+  const ExperimentConfig plain = parse_config("", "m.toml");
+  const ExperimentConfig defaults = parse_config("", "m.toml", method_overrides("adaptive", plain));
+  EXPECT_EQ(defaults.feedback.every, 10);
+  EXPECT_FALSE(defaults.feedback.sampling);
 }
 
 }  // namespace

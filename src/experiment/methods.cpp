@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 #include "astraea/core/error.hpp"
 
 namespace astraea {
@@ -26,7 +28,22 @@ std::string mediator_epochs_of(const ExperimentConfig& base) {
 // The keys every method starts from: FedAvg.
 std::vector<std::string> fedavg_reset() {
   return {"astraea.augmentation=none", "astraea.scheduler=none", "astraea.mediator_epochs=1",
-          "algorithm.loss=ce",         "algorithm.client=none",   "algorithm.server=fedavg"};
+          "algorithm.loss=ce",         "algorithm.client=none",   "algorithm.server=fedavg",
+          "feedback.augmentation=false", "feedback.target=false", "feedback.sampling=false",
+          "drift.replan_kl=0"};
+}
+
+// The server adapts: the config's feedback loop and drift threshold, or every 10 rounds and 0.05.
+// (Other methods keep the config's feedback.every with the loop acting on nothing: they monitor
+// per-class recall and are tested on the same images, the validation split held out.)
+std::vector<std::string> adaptive_of(const ExperimentConfig& base) {
+  std::vector<std::string> o = {"feedback.every=" + std::to_string(base.feedback.every > 0 ? base.feedback.every : 10),
+                                "feedback.augmentation=true", "feedback.target=true",
+                                fmt::format("feedback.sampling={}", base.feedback.sampling)};
+  if (base.drift.enabled()) {
+    o.push_back(fmt::format("drift.replan_kl={}", base.drift.replan_kl > 0 ? base.drift.replan_kl : 0.05));
+  }
+  return o;
 }
 
 std::vector<std::string> just(std::string o) { return {std::move(o)}; }
@@ -82,6 +99,7 @@ const Registry<MethodRecipe>& method_registry() {
         {[](const ExperimentConfig& b) {
           return std::vector<std::string>{augmentation_of(b), "astraea.scheduler=balanced", mediator_epochs_of(b)};
         }}},
+       {"adaptive", "feedback loop and drift replans", {adaptive_of}},
        {"sgd", "clients on SGD", {sgd_of}},
        {"fedprox", "FedProx", {[](const ExperimentConfig&) { return just("algorithm.client=fedprox"); }}},
        {"scaffold", "SCAFFOLD (clients on SGD)", {scaffold_of}},

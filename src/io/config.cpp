@@ -280,9 +280,6 @@ void read_feedback(ConfigReader& r, FeedbackConfig& f) {
   if (!(f.smoothing > 0 && f.smoothing <= 1)) {
     r.fail(s, "smoothing", fmt::format("must be in (0, 1], got {}", f.smoothing));
   }
-  if (f.active() && !f.augmentation && !f.target && !f.sampling) {
-    r.fail(s, "every", "is set but augmentation, target and sampling are all off: the loop would change nothing");
-  }
 }
 
 // A comma-separated list of class indices ("" for none).

@@ -27,7 +27,7 @@ struct FeedbackConfig {
   double beta = 1.0;
   double max_ratio = 4.0;         // bound on a class weight (and 1/bound below)
   double smoothing = 0.5;         // weight of the newest recall in the running estimate (1: no memory)
-  bool augmentation = true;       // what a replan changes
+  bool augmentation = true;       // what a replan changes (all off: monitoring only, recall recorded)
   bool target = true;
   bool sampling = false;
   bool active() const { return every > 0; }

@@ -153,6 +153,8 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "shear", g.ranges.shear);
   r.read(s, "zoom_min", g.ranges.zoom_min);
   r.read(s, "zoom_max", g.ranges.zoom_max);
+  r.read(s, "brightness", g.ranges.brightness);
+  r.read(s, "contrast", g.ranges.contrast);
   r.read(s, "scheduler", a.scheduler);
   r.read(s, "mediator_size", a.mediator_size);
   r.read(s, "device_scheduler_from", a.device_scheduler_from);
@@ -173,6 +175,8 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   if (g.ranges.shift < 0 || g.ranges.shift >= 1) r.fail(s, "shift", "must be a fraction in [0, 1)");
   if (g.ranges.rotation < 0 || g.ranges.rotation > 180) r.fail(s, "rotation", "must be in [0, 180] degrees");
   if (g.ranges.shear < 0 || g.ranges.shear >= 90) r.fail(s, "shear", "must be in [0, 90) degrees");
+  if (!(g.ranges.brightness >= 0 && g.ranges.brightness <= 1)) r.fail(s, "brightness", "must be a fraction in [0, 1]");
+  if (!(g.ranges.contrast >= 0 && g.ranges.contrast < 1)) r.fail(s, "contrast", "must be in [0, 1)");
   if (!(g.ranges.zoom_min > 0 && g.ranges.zoom_min <= g.ranges.zoom_max)) {
     r.fail(s, "zoom_min", "needs 0 < zoom_min <= zoom_max");
   }

@@ -119,10 +119,15 @@ def main():
     for label, runs in groups:
         band(acc_r, *mean_curve(runs, "test_accuracy", lambda run, r: r["round"]), label)
         band(acc_mb, *mean_curve(runs, "test_accuracy", cumulative_mb), label)
-        # Feedback replans and drift events of the first run: ticks along the top.
+        # Replans of the first run that changed something: ticks along the top, in its colour.
         for r in runs[0]["rounds"]:
-            if "replan" in r or "drift" in r:
+            p = r.get("replan", {})
+            if "ratios_after" in p or "target_after" in p or p.get("sampling"):
                 acc_r.axvline(r["round"], ymin=0.97, ymax=1.0, color=acc_r.lines[-1].get_color(), lw=1)
+    # Drift steps (the same for every run of one config): dotted lines.
+    for r in groups[0][1][0]["rounds"] if groups else []:
+        if "drift" in r:
+            acc_r.axvline(r["round"] - 0.5, color="grey", ls=":", lw=1)
     for ax, xl in ((acc_r, "round"), (acc_mb, "MB of model traffic (client-mediator + mediator-server)")):
         ax.set_xlabel(xl)
         ax.set_ylabel("test accuracy %")

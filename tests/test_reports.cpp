@@ -1,7 +1,9 @@
-// Output formats: safetensors round trip and layout, the [train] config section.
+// Output formats: safetensors round trip and layout, the [train] config section, the virtual
+// clock's running total in rounds.jsonl across a resume.
 #include <fstream>
 
 #include "astraea/io/config.hpp"
+#include "astraea/io/run_report.hpp"
 #include "astraea/io/safetensors.hpp"
 #include "astraea/nn/model.hpp"
 #include "test_helpers.hpp"
@@ -61,6 +63,38 @@ TEST(Config, TrainSectionValuesAndErrors) {
   EXPECT_ERROR_MENTIONS(parse_config("[train]\nbackend = \"tpu\"\n", "t.toml"), "train.backend");
   EXPECT_ERROR_MENTIONS(parse_config("[train]\ntarget_accuracy = 80\n", "t.toml"), "train.target_accuracy");
   EXPECT_ERROR_MENTIONS(parse_config("[train]\nmomentum = 1.5\n", "t.toml"), "train.momentum");
+}
+
+TEST(RunReport, SimulatedTimeAddsUpAcrossAResume) {
+  testing::ScratchDir dir;
+  const ExperimentConfig config;
+  const double round_seconds[] = {1.5, 2.25, 4.0};
+  auto round = [&](int k) {
+    RoundResult r;
+    r.round = k;
+    r.simulated_seconds = round_seconds[k - 1];
+    return r;
+  };
+  {
+    RunReport first(dir.path(""), config);
+    first.add_round(round(1));
+    first.add_round(round(2));
+  }
+  {
+    RunReport resumed(dir.path(""), config, 2);
+    resumed.add_round(round(3));
+  }
+  std::ifstream in(dir.path("rounds.jsonl"));
+  std::string line;
+  double total = 0;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    total += round_seconds[lines++];
+    EXPECT_EQ(j.at("simulated_seconds").get<double>(), round_seconds[lines - 1]);
+    EXPECT_EQ(j.at("simulated_seconds_total").get<double>(), total);
+  }
+  EXPECT_EQ(lines, 3);
 }
 
 }  // namespace

@@ -125,23 +125,31 @@ SweepOutcome run_sweep(const SweepOptions& o, Communicator& ranks) {
   csv += "seeds,best_accuracy_mean,best_accuracy_sd,final_accuracy_mean,final_accuracy_sd,macro_f1_mean,"
          "reached_target,rounds_to_target_mean,mb_to_target_mean,simulated_hours_to_target_mean,"
          "simulated_hours_per_100_rounds,diverged\n";
+  std::vector<std::vector<RunSummary>> summaries(cells.size(), std::vector<RunSummary>(seeds.size()));
+  bool timed = false;  // simulated-time columns only where [systems] gave the runs a clock
+  for (size_t c = 0; c < cells.size(); ++c) {
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      if (!finished(run_dir(c, s), config_of(c, s).train.rounds, &summaries[c][s])) {
+        ASTRAEA_FAIL("{}: no finished run (did every rank finish?)", run_dir(c, s));
+      }
+      timed = timed || summaries[c][s].simulated_seconds > 0;
+    }
+  }
   std::string md = fmt::format("{} seeds; mean ± standard deviation; rounds and MB to the target over the seeds that "
                                "reached it (k/n)\n\n| ",
                                seeds.size());
   for (const auto& axis : o.grid) md += axis.key + " | ";
-  md += "best acc % | final acc % | macro F1 | rounds to target | MB to target | simulated h to target | "
-        "simulated h per 100 rounds |\n|";
-  for (size_t i = 0; i < o.grid.size() + 7; ++i) md += "---|";
+  md += "best acc % | final acc % | macro F1 | rounds to target | MB to target |";
+  if (timed) md += " simulated h to target | simulated h per 100 rounds |";
+  md += "\n|";
+  for (size_t i = 0; i < o.grid.size() + (timed ? 7 : 5); ++i) md += "---|";
   md += "\n";
   for (size_t c = 0; c < cells.size(); ++c) {
     SweepCell cell{cells[c], {}};
     std::vector<double> best, fin, f1, rounds, mb, hours, per100;
     int diverged = 0;
     for (size_t s = 0; s < seeds.size(); ++s) {
-      RunSummary summary;
-      if (!finished(run_dir(c, s), config_of(c, s).train.rounds, &summary)) {
-        ASTRAEA_FAIL("{}: no finished run (did every rank finish?)", run_dir(c, s));
-      }
+      const RunSummary& summary = summaries[c][s];
       best.push_back(summary.best_accuracy);
       fin.push_back(summary.final_accuracy);
       f1.push_back(summary.final_macro_f1);
@@ -164,9 +172,11 @@ SweepOutcome run_sweep(const SweepOptions& o, Communicator& ranks) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", seeds.size(), b.mean, b.sd, f.mean, f.sd,
                        spread(f1).mean, rounds.size(), rounds.empty() ? 0.0 : r.mean, mb.empty() ? 0.0 : m.mean,
                        hours.empty() ? 0.0 : spread(hours).mean, spread(per100).mean, diverged);
-    md += fmt::format("{} | {}{} | {} | {} ({}/{}) | {} | {} | {} |\n", pm(best, 100, 2), pm(fin, 100, 2),
+    md += fmt::format("{} | {}{} | {} | {} ({}/{}) | {} |", pm(best, 100, 2), pm(fin, 100, 2),
                       diverged ? fmt::format(" ({} diverged)", diverged) : "", pm(f1, 1, 3), pm(rounds, 1, 0),
-                      rounds.size(), seeds.size(), pm(mb, 1, 0), pm(hours, 1, 2), pm(per100, 1, 2));
+                      rounds.size(), seeds.size(), pm(mb, 1, 0));
+    if (timed) md += fmt::format(" {} | {} |", pm(hours, 1, 2), pm(per100, 1, 2));
+    md += "\n";
     outcome.cells.push_back(std::move(cell));
   }
   write_text_file(o.out, "sweep.csv", csv);

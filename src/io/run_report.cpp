@@ -192,7 +192,14 @@ RunReport::RunReport(const std::string& dir, const ExperimentConfig& config, int
 RunReport::~RunReport() = default;
 
 void RunReport::add_round(const RoundResult& r) {
-  rounds_->append(round_to_json(r).dump() + "\n");
+  nlohmann::json j = round_to_json(r);
+  if (j.contains("simulated_seconds")) {
+    // The virtual clock since round 1 (the history includes rounds read back on resume).
+    double total = r.simulated_seconds;
+    for (const RoundResult& h : history_) total += h.simulated_seconds;
+    j["simulated_seconds_total"] = total;
+  }
+  rounds_->append(j.dump() + "\n");
   history_.push_back(r);
 }
 

@@ -1,9 +1,14 @@
 // The CUDA backend: device memory, cuBLAS strided-batched GEMM on one stream, and the shared
-// functors (kernels/op_list.hpp) as grid-stride kernels. Host-only code (logging, formatting) stays
-// in .cpp files.
+// functors (kernels/op_list.hpp) as grid-stride kernels. Functors that sum over a long axis in each
+// thread (bias gradients, loss totals) run as GEMMs against a ones vector instead: cuBLAS reduces
+// in parallel and in a fixed order, so repeated runs give the same bits. ASTRAEA_CUDA_SYNC=1
+// synchronises after every launch and library call, so a fault names the kernel that caused it.
+// Host-only code (logging, formatting) stays in .cpp files.
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -47,8 +52,11 @@ class CudaBackend final : public Backend {
     ASTRAEA_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
     sms_ = prop.multiProcessorCount;
     name_ = std::string("cuda:") + std::to_string(device) + " (" + prop.name + ")";
+    const char* sync = std::getenv("ASTRAEA_CUDA_SYNC");
+    sync_each_ = sync != nullptr && std::string(sync) != "" && std::string(sync) != "0";
   }
   ~CudaBackend() override {
+    if (ones_) cudaFree(ones_);
     cublasDestroy(cublas_);  // non-throwing: destructors never throw
     cudaStreamDestroy(stream_);
   }
@@ -82,6 +90,7 @@ class CudaBackend final : public Backend {
   void deallocate(void* p) noexcept override { cudaFree(p); }
   void upload(void* dst, const void* src, size_t bytes) override {
     ASTRAEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+    checked("upload");
   }
   void download(void* dst, const void* src, size_t bytes) override {
     ASTRAEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
@@ -89,23 +98,75 @@ class CudaBackend final : public Backend {
   }
   void copy(void* dst, const void* src, size_t bytes) override {
     ASTRAEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+    checked("copy");
   }
-  void zero(void* dst, size_t bytes) override { ASTRAEA_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, stream_)); }
+  void zero(void* dst, size_t bytes) override {
+    ASTRAEA_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, stream_));
+    checked("zero");
+  }
   void synchronize() override { ASTRAEA_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  bool set_tf32(bool on) override {
+    ASTRAEA_CUBLAS_CHECK(cublasSetMathMode(cublas_, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    return true;
+  }
 
   void gemm_strided_batched(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                             int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta, float* c, int ldc,
                             int64_t stride_c, int batch) override {
     ASTRAEA_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, to_cublas(ta), to_cublas(tb), m, n, k, &alpha, a, lda,
                                                    stride_a, b, ldb, stride_b, &beta, c, ldc, stride_c, batch));
+    checked("cublasSgemmStridedBatched");
   }
 
-#define ASTRAEA_CUDA_LAUNCH(F) \
-  void launch(const F& f, int64_t rows, int64_t cols) override { run(f, rows, cols); }
+#define ASTRAEA_CUDA_LAUNCH(F)                                        \
+  void launch(const F& f, int64_t rows, int64_t cols) override { \
+    run(f, rows, cols);                                          \
+    checked("kernel " #F);                                       \
+  }
   ASTRAEA_OPS(ASTRAEA_CUDA_LAUNCH)
 #undef ASTRAEA_CUDA_LAUNCH
 
  private:
+  // ASTRAEA_CUDA_SYNC: wait for the work just queued and report its fault under its own name.
+  void checked(const char* what) {
+    if (!sync_each_) return;
+    const cudaError_t err = cudaStreamSynchronize(stream_);
+    if (err != cudaSuccess) cuda::throw_cuda_error(what, cudaGetErrorString(err), __FILE__, __LINE__);
+  }
+
+  // A device vector of at least n ones (grown on demand, never shrunk).
+  const float* ones(int64_t n) {
+    if (n > ones_size_) {
+      if (ones_) ASTRAEA_CUDA_CHECK(cudaFree(ones_));
+      ones_ = nullptr;
+      ones_size_ = 0;
+      ASTRAEA_CUDA_CHECK(cudaMalloc(&ones_, size_t(n) * sizeof(float)));
+      const std::vector<float> host(size_t(n), 1.0f);
+      ASTRAEA_CUDA_CHECK(cudaMemcpy(ones_, host.data(), size_t(n) * sizeof(float), cudaMemcpyHostToDevice));
+      ones_size_ = n;
+    }
+    return ones_;
+  }
+
+  // (r, j): target_r[off + j] = beta * target_r[off + j] + alpha * sum_b dy_r[b][j]. dy_r is a
+  // column-major features x batch matrix; times ones (batch x 1), one GEMM per replica.
+  void run(const BiasGrad& f, int64_t rows, int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    const float alpha = f.alpha, beta = f.beta;
+    ASTRAEA_CUBLAS_CHECK(cublasSgemmStridedBatched(
+        cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(f.features), 1, int(f.batch), &alpha, f.dy, int(f.features),
+        f.batch * f.features, ones(f.batch), int(f.batch), 0, &beta, f.target + f.bias_offset, int(f.features),
+        f.target_stride, int(rows)));
+  }
+  // (r, 0): total[r] += sum_b loss[r][b]: per replica a 1 x batch row times ones.
+  void run(const LossSum& f, int64_t rows, int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    const float alpha = 1.0f, beta = 1.0f;
+    ASTRAEA_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, int(f.batch), &alpha,
+                                                   f.loss, 1, f.batch, ones(f.batch), int(f.batch), 0, &beta, f.total,
+                                                   1, 1, int(rows)));
+  }
+
   template <typename F>
   void run(const F& f, int64_t rows, int64_t cols) {
     if (rows <= 0 || cols <= 0) return;
@@ -124,6 +185,9 @@ class CudaBackend final : public Backend {
 
   int device_;
   int sms_ = 1;
+  bool sync_each_ = false;
+  float* ones_ = nullptr;
+  int64_t ones_size_ = 0;
   std::string name_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

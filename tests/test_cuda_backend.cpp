@@ -12,6 +12,7 @@
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/synthetic_population.hpp"
 #include "astraea/nn/model.hpp"
+#include "op_cases.hpp"
 #include "synthetic_federation.hpp"
 #include "test_helpers.hpp"
 
@@ -36,6 +37,23 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& ref, do
     ASSERT_LE(std::fabs(a[i] - ref[i]), atol + rtol * std::fabs(ref[i])) << what << " element " << i;
   }
 }
+
+// ||a - ref|| / ||ref|| over all elements, NaN/Inf in `a` failing. Whole runs are compared this way:
+// the backends sum GEMMs in different orders (each product off by about sqrt(k) * 6e-8 relative,
+// k <= 3,136 here), and three rounds of chained SGD steps carry those differences into every
+// parameter; an element near zero can differ by more than any per-element bound while the model is
+// the same. 1e-3 is ten times that estimate over ~100 steps, and far below what training moves.
+double relative_distance(const std::vector<float>& a, const std::vector<float>& ref) {
+  EXPECT_EQ(a.size(), ref.size());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size() && i < ref.size(); ++i) {
+    if (!std::isfinite(a[i])) return INFINITY;
+    num += (double(a[i]) - ref[i]) * (double(a[i]) - ref[i]);
+    den += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(num / den);
+}
+constexpr double kRunTolerance = 1e-3;
 
 template <typename T>
 std::vector<T> fetch(Backend& be, const T* p, size_t n) {
@@ -99,6 +117,15 @@ TEST_F(CudaTwin, EveryModelForwardAndBackward) {
   }
 }
 
+// Every op of the backend's list on the device against its per-element reference on the host, within
+// the op's bound (tests/op_cases_list.cpp; most are exact).
+TEST_F(CudaTwin, EveryOpMatchesThePerElementReference) {
+  for (const testing::OpCase& c : testing::op_cases()) {
+    SCOPED_TRACE(c.op);
+    testing::expect_op_matches_reference(c, *gpu, /*exact=*/false);
+  }
+}
+
 struct SmallFederation : testing::SyntheticFederation {
   SmallFederation() : SyntheticFederation(spec()) {}
   static testing::FederationSpec spec() {
@@ -126,13 +153,10 @@ TEST_F(CudaTwin, AugmentationGeneratesTheSameImages) {
     const AugmentedData device = augment_clients(f.store, f.data.train, c, 5, *gpu);
     ASSERT_EQ(host.images.size(), device.images.size());
     ASSERT_GT(host.images.size(), 0u);
-    size_t off_by_one = 0;
-    for (size_t i = 0; i < host.images.size(); ++i) {
-      const int d = std::abs(int(host.images[i]) - int(device.images[i]));
-      ASSERT_LE(d, 1) << "pixel " << i;  // fused multiply-adds may round a half differently
-      off_by_one += d;
-    }
-    EXPECT_LT(off_by_one, host.images.size() / 100);
+    // The maps are drawn on the host and sampling is fma-free on both: the same bytes.
+    size_t differ = 0;
+    for (size_t i = 0; i < host.images.size(); ++i) differ += host.images[i] != device.images[i];
+    EXPECT_EQ(differ, 0u) << "of " << host.images.size() << " pixels";
   }
 }
 
@@ -150,13 +174,17 @@ TEST_F(CudaTwin, ShortRunMatchesTheCpu) {
   a.mediator_size = 3;
   FederatedRun on_cpu(t, a, {}, 7, f.data.train, f.data.test, f.store, *cpu);
   FederatedRun on_gpu(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
+  const std::vector<float> start = on_cpu.global_params();
   for (int r = 1; r <= t.rounds; ++r) {
     const RoundResult x = on_cpu.run_round(r), y = on_gpu.run_round(r);
     EXPECT_NEAR(x.train_loss, y.train_loss, 1e-3 * std::fabs(x.train_loss)) << "round " << r;
     EXPECT_NEAR(x.test.accuracy, y.test.accuracy, 0.01) << "round " << r;
     EXPECT_EQ(x.mediator_sizes, y.mediator_sizes);
   }
-  expect_close(on_gpu.global_params(), on_cpu.global_params(), 1e-4, 1e-6, "parameters");
+  // Same augmented images (exact, above), so the runs differ only by summation order.
+  const double moved = relative_distance(start, on_cpu.global_params());
+  EXPECT_GT(moved, 10 * kRunTolerance) << "training barely moved the model: the comparison says nothing";
+  EXPECT_LT(relative_distance(on_gpu.global_params(), on_cpu.global_params()), kRunTolerance);
 }
 
 // Every client algorithm, loss and server update on the device (waves of replicas) against the CPU
@@ -184,14 +212,8 @@ TEST_F(CudaTwin, EveryAlgorithmMatchesTheCpu) {
       on_cpu.run_round(r);
       on_gpu.run_round(r);
     }
-    const std::vector<float> x = on_cpu.global_params(), y = on_gpu.global_params();
-    double num = 0, den = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-      ASSERT_TRUE(std::isfinite(y[i])) << alg.client << " " << alg.loss << " " << alg.server;
-      num += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-      den += double(x[i]) * x[i];
-    }
-    EXPECT_LT(std::sqrt(num / den), 1e-4) << alg.client << " " << alg.loss << " " << alg.server;
+    EXPECT_LT(relative_distance(on_gpu.global_params(), on_cpu.global_params()), kRunTolerance)
+        << alg.client << " " << alg.loss << " " << alg.server;
   }
 }
 
@@ -211,7 +233,7 @@ TEST_F(CudaTwin, DeviceSchedulerMakesTheHostSchedule) {
   SmallFederation f;
   std::vector<int64_t> online(f.store.num_clients());
   for (size_t i = 0; i < online.size(); ++i) online[i] = int64_t(i);
-  EXPECT_EQ(make_scheduler("greedy", 4, 1, gpu.get(), 0)->schedule(f.store, online, 1),
+  EXPECT_EQ(make_scheduler("greedy", 4, 1, gpu.get(), 1)->schedule(f.store, online, 1),
             make_scheduler("greedy", 4, 1)->schedule(f.store, online, 1));
 }
 

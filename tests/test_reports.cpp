@@ -2,6 +2,7 @@
 // clock's running total in rounds.jsonl across a resume.
 #include <fstream>
 
+#include "astraea/backend/backend.hpp"
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
 #include "astraea/io/safetensors.hpp"
@@ -50,8 +51,12 @@ TEST(Safetensors, RejectsMalformedFiles) {
 
 TEST(Config, TrainSectionValuesAndErrors) {
   const ExperimentConfig c = parse_config("[train]\nmodel = \"emnist_cnn\"\noptimizer = \"adam\"\nlr = 1e-3\n", "t.toml",
-                                          {"train.batch=50", "train.rounds=3"});
+                                          {"train.batch=50", "train.rounds=3", "train.tf32=true"});
   EXPECT_EQ(c.train.model, "emnist_cnn");
+  EXPECT_TRUE(c.train.tf32);
+  EXPECT_FALSE(ExperimentConfig().train.tf32);
+  EXPECT_FALSE(make_backend("cpu", 1)->set_tf32(true)) << "the CPU has no TF32: the request is not honoured";
+  EXPECT_TRUE(make_backend("cpu", 1)->set_tf32(false));
   EXPECT_EQ(c.train.optimizer, "adam");
   EXPECT_DOUBLE_EQ(c.train.lr, 1e-3);
   EXPECT_EQ(c.train.batch, 50);

@@ -89,6 +89,27 @@ TEST(DealLongestFirst, EveryPlanOnceAndBalanced) {
   EXPECT_EQ(deal_longest_first(plans, 2)[1].front(), 3u);
 }
 
+// Waves are formed from plans sorted by steps, longest first and stable: a permutation.
+TEST(LongestFirst, SortsByStepsStably) {
+  Fixture f;
+  LocalTraining local;
+  local.batch = 3;
+  const auto plans = plans_for(f.store, {{0}, {1, 2}, {3}, {4, 5, 6}, {7}, {8, 9, 10, 11}}, local);
+  const std::vector<size_t> order = longest_first(plans);
+  ASSERT_EQ(order.size(), plans.size());
+  std::vector<size_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
+  for (size_t i = 1; i < order.size(); ++i) {
+    const int64_t a = plans[order[i - 1]].steps(), b = plans[order[i]].steps();
+    EXPECT_GE(a, b);
+    if (a == b) {
+      EXPECT_LT(order[i - 1], order[i]) << "ties keep their order";
+    }
+  }
+  EXPECT_NE(plans[order.front()].steps(), plans[order.back()].steps()) << "the fixture's plans differ in length";
+}
+
 TEST(StepPlan, BatchesEpochsAndFreshStates) {
   Fixture f;
   LocalTraining local;

@@ -84,12 +84,12 @@ void BM_AugmentImages(benchmark::State& state) {
   std::uniform_int_distribution<int32_t> source(0, static_cast<int32_t>(pool.n - 1));
   std::vector<astraea::AugmentJob> list(jobs);
   for (int64_t j = 0; j < jobs; ++j) {
-    list[j] = astraea::AugmentJob{source(rng), static_cast<uint32_t>(j / 64), static_cast<uint32_t>(j % 64), 0, astraea::kAffineOps};
+    list[j] = astraea::make_augment_job(source(rng), 11, static_cast<uint32_t>(j / 64), static_cast<uint32_t>(j % 64), 0,
+                                        astraea::AugmentRanges{}, pool.height, pool.width, astraea::kAffineOps);
   }
   const int64_t bytes = static_cast<int64_t>(pool.sample_bytes());
   std::vector<uint8_t> out(static_cast<size_t>(jobs * bytes));
-  const astraea::AugmentImages f{pool.images.data(), list.data(), out.data(), astraea::AugmentRanges{}, 11,
-                                 pool.channels,       pool.height, pool.width};
+  const astraea::AugmentImages f{pool.images.data(), list.data(), out.data(), pool.channels, pool.height, pool.width};
   for (auto _ : state) {
     backend->launch(f, jobs, pool.height);
     benchmark::ClobberMemory();

@@ -174,8 +174,9 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
       const double extra = r - 1.0;
       const int64_t copies = static_cast<int64_t>(std::floor(extra)) + (u < extra - std::floor(extra) ? 1 : 0);
       for (int64_t c = 0; c < copies; ++c) {
-        jobs.push_back(AugmentJob{id, static_cast<uint32_t>(k), static_cast<uint32_t>(i), static_cast<uint32_t>(c),
-                                  config.ops_of(train.labels[id])});
+        jobs.push_back(make_augment_job(id, seed, static_cast<uint32_t>(k), static_cast<uint32_t>(i),
+                                        static_cast<uint32_t>(c), config.ranges, train.height, train.width,
+                                        config.ops_of(train.labels[id])));
       }
       out.generated_per_client[k] += copies;
     }
@@ -192,8 +193,8 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
     DeviceArray<AugmentJob> device_jobs(backend, jobs.size());
     pool.upload(train.images.data(), train.images.size());
     device_jobs.upload(jobs.data(), jobs.size());
-    backend.launch(AugmentImages{pool.data(), device_jobs.data(), images.data(), config.ranges, seed, train.channels,
-                                 train.height, train.width},
+    backend.launch(AugmentImages{pool.data(), device_jobs.data(), images.data(), train.channels, train.height,
+                                 train.width},
                    count, train.height);
     images.download(out.images.data(), out.images.size());
   } else if (count > 0) {
@@ -204,7 +205,7 @@ AugmentedData augment_clients(const ClientStore& store, const Dataset& train, co
       const int64_t begin = count * lane / lanes, end = count * (lane + 1) / lanes;
       if (end == begin) continue;
       backend.launch(AugmentImages{train.images.data(), jobs.data() + begin, out.images.data() + begin * bytes,
-                                   config.ranges, seed, train.channels, train.height, train.width},
+                                   train.channels, train.height, train.width},
                      end - begin, train.height);
     }
   }

@@ -113,6 +113,9 @@ RunOutcome Experiment::run(const RunOptions& options) { return run(config_, opti
 RunOutcome Experiment::run(const ExperimentConfig& config, const RunOptions& o) {
   const bool write = writer() && !o.out.empty();
   ASTRAEA_REQUIRE(!o.resume || !o.out.empty(), "resuming needs the output directory of the run to continue");
+  if (!backend_->set_tf32(config.train.tf32)) {
+    spdlog::warn("train.tf32 = true has no effect on the {} backend (GEMMs stay in float32)", backend_->name());
+  }
   FederatedRun fl(config.train, config.astraea, config.algorithm, config.seed, data_.train, data_.test, store_, *backend_,
                   ranks_, Scenario{config.systems, config.feedback, config.drift});
   RunOutcome outcome;

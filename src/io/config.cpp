@@ -98,6 +98,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   r.read(s, "backend", t.backend);
   r.read(s, "threads", t.threads);
   r.read(s, "replicas", t.replicas);
+  r.read(s, "tf32", t.tf32);
   r.read(s, "target_accuracy", t.target_accuracy);
   r.read(s, "checkpoint_every", t.checkpoint_every);
   auto positive = [&](const char* key, double v) {

@@ -38,6 +38,10 @@ class Backend {
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   virtual void zero(void* dst, size_t bytes) = 0;
   virtual void synchronize() = 0;
+  // Lets GEMMs round their inputs to TF32 on tensor cores (10 mantissa bits: about 1e-3 relative
+  // per product, several times faster). Returns whether the backend does what was asked (a
+  // backend without TF32 honours only `false`).
+  virtual bool set_tf32(bool on) { return !on; }
 
   // C_b = alpha * op(A_b) op(B_b) + beta * C_b for b < batch, column-major, exactly
   // cublasSgemmStridedBatched's argument order and meaning (a stride of 0 shares an operand).

@@ -64,7 +64,7 @@ struct SchedulerOptions {
   uint64_t seed = 1;          // random draws
   Backend* backend = nullptr;  // "batched": where to score (required); "greedy": a device backend
                                // scores rounds of at least `device_from` online clients there
-  int64_t device_from = 0;
+  int64_t device_from = 0;     // 0: never
   std::string balance = "mean";  // "balanced": the objective, weighted mean or max mediator KL
   int balance_passes = 2;        // "balanced": at most this many improvement passes
 };

@@ -37,6 +37,10 @@ struct TrainStats {
   int64_t first_nonfinite = -1;  // the lowest plan index whose loss was NaN or infinite, -1 if none
 };
 
+// Plan indices by step count, longest first (ties: lowest index first): the order the trainer
+// forms waves of replicas in, so a wave's replicas run about as long as each other.
+std::vector<size_t> longest_first(const std::vector<StepPlan>& plans);
+
 // Plans dealt to `parts` workers, longest first to the least loaded (ties: lowest index), each
 // part in dealing order. Deterministic for a part count: the trainer deals its CPU lanes this way
 // and a multi-rank run its ranks, so R ranks of one lane train and sum what one process of R lanes

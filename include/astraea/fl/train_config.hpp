@@ -25,6 +25,7 @@ struct TrainConfig {
   std::string backend = "auto";   // auto | cpu | cuda
   int threads = 0;                // CPU lanes, 0 = all cores
   int replicas = 0;               // replicas per batched call (0 = 1 per CPU lane, 64 on a GPU)
+  bool tf32 = false;              // GEMMs in TF32 on GPU tensor cores (Backend::set_tf32)
   double target_accuracy = 0.0;   // summary: bytes and rounds to reach it (0 = none)
   int checkpoint_every = 10;      // rounds between DIR/checkpoint.safetensors (0: only at the end)
 };
@@ -34,10 +35,10 @@ struct AstraeaConfig {
   AugmentationConfig augmentation;    // [astraea] augmentation, tau_d, alpha, ...
   std::string scheduler = "none";     // none | greedy | random | deficit
   int mediator_size = 10;             // gamma
-  // On a GPU backend the greedy scores by brute force on the device (greedy_mediators_batched)
-  // from this many online clients on: one launch round trip per pick against the host's pruned
-  // scan. An estimate (~40 us per pick against the host's ~1 s at 2*10^4), not yet measured.
-  int64_t device_scheduler_from = 20000;
+  // On a GPU backend the greedy may score by brute force on the device (greedy_mediators_batched)
+  // from this many online clients on (0: never, the default). Off until a GPU measures that one
+  // launch round trip per pick beats the host's pruned scan.
+  int64_t device_scheduler_from = 0;
   int mediator_epochs = 1;            // E_m
   std::string target = "uniform";     // what mediators aim for, and what augmentation ratios are
                                       // computed against (data/class_profile.hpp: class_distribution)

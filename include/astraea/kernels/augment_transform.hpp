@@ -136,28 +136,32 @@ ASTRAEA_HD_INLINE void affine_row(const uint8_t* src, uint8_t* dst, const Affine
   }
 }
 
-// What one generated image is made of.
+// What one generated image is made of: its source and its map. The map is drawn on the host
+// (random_affine) when the job is made, so both backends sample with the same floats: device
+// sinf/cosf/tanf differ from the host's in the last bits, and the sampling itself is plain
+// multiplies and adds, which the CUDA code compiles without contraction (--fmad=false) like the
+// host (-ffp-contract=off). The two backends therefore make the same bytes.
 struct AugmentJob {
   int32_t source;  // sample id in the original pool
-  uint32_t client;
-  uint32_t sample;  // index of the source within its client
-  uint32_t copy;
-  uint32_t ops;  // the ops its class allows (AugmentOp bits)
+  AffineMap map;
 };
+
+// The job of copy `copy` of sample `sample` (index within client `client`), among the ops `allowed`.
+inline AugmentJob make_augment_job(int32_t source, uint64_t seed, uint32_t client, uint32_t sample, uint32_t copy,
+                                   const AugmentRanges& ranges, int h, int w, uint32_t allowed) {
+  return AugmentJob{source, random_affine(seed, client, sample, copy, ranges, h, w, allowed)};
+}
 
 // (image j, row y): generated image j, row y.
 struct AugmentImages {
   const uint8_t* images;  // original pool, sample-major C x H x W
   const AugmentJob* jobs;
   uint8_t* out;
-  AugmentRanges ranges;
-  uint64_t seed;
   int channels, height, width;
   ASTRAEA_HD void operator()(int64_t j, int64_t y) const {
-    const AugmentJob job = jobs[j];
+    const AugmentJob& job = jobs[j];
     const int64_t bytes = int64_t(channels) * height * width;
-    const AffineMap m = random_affine(seed, job.client, job.sample, job.copy, ranges, height, width, job.ops);
-    affine_row(images + job.source * bytes, out + j * bytes, m, channels, height, width, static_cast<int>(y));
+    affine_row(images + job.source * bytes, out + j * bytes, job.map, channels, height, width, static_cast<int>(y));
   }
 };
 

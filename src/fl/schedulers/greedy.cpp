@@ -349,8 +349,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
 namespace astraea::schedulers {
 namespace {
 
-// The greedy, on the host; on a device backend, rounds of at least `device_from` online clients
-// are scored there by brute force (greedy_batched.cpp: the same groups).
+// The greedy, on the host; on a device backend, with `device_from` > 0, rounds of at least that many
+// online clients are scored there by brute force (greedy_batched.cpp: the same groups).
 class GreedyScheduler final : public MediatorScheduler {
  public:
   explicit GreedyScheduler(const SchedulerOptions& o)
@@ -360,7 +360,7 @@ class GreedyScheduler final : public MediatorScheduler {
                                uint32_t) override {
     // Toward a non-uniform target the pruning bounds do not hold: the brute force does it.
     if (!uniform_target()) return greedy_mediators_to_target(histograms, classes, ids, gamma_, target_);
-    if (device_ && static_cast<int64_t>(ids.size()) >= device_from_) {
+    if (device_ && device_from_ > 0 && static_cast<int64_t>(ids.size()) >= device_from_) {
       return greedy_mediators_batched(*device_, histograms, classes, ids, gamma_);
     }
     return greedy_mediators(histograms, classes, ids, gamma_);

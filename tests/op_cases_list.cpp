@@ -186,7 +186,8 @@ std::vector<OpCase> gather_and_loss() {
 
 std::vector<OpCase> updates() {
   std::vector<OpCase> c;
-  const int64_t R = 12, P = 150;
+  // Replica rows padded to S (as the trainer's waves are): the padding must stay as it was.
+  const int64_t R = 12, P = 150, S = 160;
   c.push_back({"OptimizerUpdate", 0, 0, "", [=](OpRun& run) {
                  // One replica writes into the aggregate (as a CPU lane's last step does): several
                  // would race on the GPU.
@@ -195,30 +196,30 @@ std::vector<OpCase> updates() {
                    if (r != 9) flags[size_t(r)].flags &= ~uint32_t(ReplicaStep::kAccumulate);
                  }
                  const ReplicaStep* steps = run.buffer(flags);
-                 const float* grad = run.buffer(uniform(size_t(R * P), 20));
+                 const float* grad = run.buffer(uniform(size_t(R * S), 20));
                  const float* global = run.buffer(uniform(size_t(P), 21));
                  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
                    OptimizerParams opt;
                    opt.kind = kind;
                    opt.lr = 0.05f;
-                   float* w = run.buffer(uniform(size_t(R * P), 22));
-                   float* m = run.buffer(uniform(size_t(R * P), 23));
-                   float* v = run.buffer(uniform(size_t(R * P), 24, 0, 1));
+                   float* w = run.buffer(uniform(size_t(R * S), 22));
+                   float* m = run.buffer(uniform(size_t(R * S), 23));
+                   float* v = run.buffer(uniform(size_t(R * S), 24, 0, 1));
                    float* acc = run.buffer(filled(size_t(P), 0.5f));
-                   run.launch(OptimizerUpdate{opt, w, grad, m, v, global, acc, steps, P}, R, P);
+                   run.launch(OptimizerUpdate{opt, w, grad, m, v, global, acc, steps, P, S}, R, P);
                  }
                }});
   c.push_back({"WeightedDeltaSum", 0, 0, "", [=](OpRun& run) {
                  float* acc = run.buffer(uniform(size_t(P), 25));
-                 const float* w = run.buffer(uniform(size_t(R * P), 26));
+                 const float* w = run.buffer(uniform(size_t(R * S), 26));
                  const float* global = run.buffer(uniform(size_t(P), 27));
                  const float* coef = run.buffer(uniform(size_t(R), 28, 0, 1));
-                 run.launch(WeightedDeltaSum{acc, w, global, coef, R, P}, 1, P);
+                 run.launch(WeightedDeltaSum{acc, w, global, coef, R, P, S}, 1, P);
                }});
   c.push_back({"BroadcastRows", 0, 0, "", [=](OpRun& run) {
-                 float* w = run.buffer(filled(size_t(R * P), -3.0f));
+                 float* w = run.buffer(filled(size_t(R * S), -3.0f));
                  const float* global = run.buffer(uniform(size_t(P), 29));
-                 run.launch(BroadcastRows{w, global, P}, R, P);
+                 run.launch(BroadcastRows{w, global, P, S}, R, P);
                }});
   c.push_back({"Axpy", 0, 0, "", [](OpRun& run) {
                  float* y = run.buffer(uniform(700, 30));
@@ -251,31 +252,31 @@ std::vector<OpCase> updates() {
 
 std::vector<OpCase> client_terms() {
   std::vector<OpCase> c;
-  const int64_t R = 10, P = 140;
+  const int64_t R = 10, P = 140, S = 160;  // padded replica rows
   c.push_back({"ProxGradient", 0, 0, "", [=](OpRun& run) {
-                 float* grad = run.buffer(uniform(size_t(R * P), 38));
-                 const float* w = run.buffer(uniform(size_t(R * P), 39));
+                 float* grad = run.buffer(uniform(size_t(R * S), 38));
+                 const float* w = run.buffer(uniform(size_t(R * S), 39));
                  const float* global = run.buffer(uniform(size_t(P), 40));
                  const ReplicaStep* steps = run.buffer(every_flag(R));
-                 run.launch(ProxGradient{grad, w, global, steps, P, 0.1f}, R, P);
+                 run.launch(ProxGradient{grad, w, global, steps, P, 0.1f, S}, R, P);
                }});
   c.push_back({"ScaffoldCorrection", 0, 0, "", [=](OpRun& run) {
-                 float* grad = run.buffer(uniform(size_t(R * P), 41));
-                 const float* w = run.buffer(uniform(size_t(R * P), 42));
+                 float* grad = run.buffer(uniform(size_t(R * S), 41));
+                 const float* w = run.buffer(uniform(size_t(R * S), 42));
                  const float* global = run.buffer(uniform(size_t(P), 43));
                  const float* control = run.buffer(uniform(size_t(P), 44, -0.1f, 0.1f));
-                 float* start = run.buffer(uniform(size_t(R * P), 45));
-                 float* delta_c = run.buffer(uniform(size_t(R * P), 46, -0.1f, 0.1f));
+                 float* start = run.buffer(uniform(size_t(R * S), 45));
+                 float* delta_c = run.buffer(uniform(size_t(R * S), 46, -0.1f, 0.1f));
                  float* states = run.buffer(uniform(size_t(R * P), 47, -0.1f, 0.1f));  // one row per replica's client
                  std::vector<ReplicaStep> steps = every_flag(R);
                  for (int64_t r = 0; r < R; ++r) steps[size_t(r)].client_state = states + r * P;
-                 run.launch(ScaffoldCorrection{grad, w, global, control, start, delta_c, run.buffer(steps), P, 0.05f}, R,
-                            P);
+                 run.launch(ScaffoldCorrection{grad, w, global, control, start, delta_c, run.buffer(steps), P, 0.05f, S},
+                            R, P);
                }});
   c.push_back({"SumRows", 0, 0, "", [](OpRun& run) {
                  float* out = run.buffer(uniform(300, 48));
-                 const float* rows = run.buffer(uniform(7 * 300, 49));
-                 run.launch(SumRows{out, rows, 7, 300}, 1, 300);
+                 const float* rows = run.buffer(uniform(7 * 320, 49));
+                 run.launch(SumRows{out, rows, 7, 300, 320}, 1, 300);
                }});
   return c;
 }

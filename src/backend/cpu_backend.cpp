@@ -107,7 +107,7 @@ class CpuBackend final : public Backend {
       for (int64_t j = 0; j < n; ++j) s[j] = 0.0f;
       for (int64_t r = 0; r < f.replicas; ++r) {
         const float c = f.coef[r];
-        const float* __restrict w = f.weights + r * f.params + j0;
+        const float* __restrict w = f.weights + r * f.row_stride() + j0;
         for (int64_t j = 0; j < n; ++j) s[j] += c * (w[j] - g[j]);
       }
       float* __restrict acc = f.acc + j0;

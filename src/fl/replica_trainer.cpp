@@ -16,15 +16,15 @@ namespace astraea {
 // The buffers of one lane: a workspace for `tile` replicas and their weights, gradients and
 // optimizer state.
 struct ReplicaTrainer::Lane {
-  Lane(Backend& be, const Model& model, int tile, int batch, bool moments, bool second_moment, bool own_acc,
-       int algorithm_buffers)
+  Lane(Backend& be, const Model& model, int tile, int64_t stride, int batch, bool moments, bool second_moment,
+       bool own_acc, int algorithm_buffers)
       : ws(be, model, tile, batch),
-        weights(be, size_t(tile) * model.num_params()),
-        grads(be, size_t(tile) * model.num_params()),
-        m(be, moments ? size_t(tile) * model.num_params() : 0),
-        v(be, second_moment ? size_t(tile) * model.num_params() : 0),
+        weights(be, size_t(tile) * stride),
+        grads(be, size_t(tile) * stride),
+        m(be, moments ? size_t(tile) * stride : 0),
+        v(be, second_moment ? size_t(tile) * stride : 0),
         acc(be, own_acc ? size_t(model.num_params()) : 0),
-        algorithm(be, size_t(algorithm_buffers) * tile * model.num_params()),
+        algorithm(be, size_t(algorithm_buffers) * tile * stride),
         loss_total(be, tile),
         coef(be, tile),
         ids(size_t(tile) * batch),
@@ -73,18 +73,22 @@ ReplicaTrainer::ReplicaTrainer(Backend& backend, const Model& model, const Train
     // Waves of replicas: memory is bounded by the tile, never by the round's client count.
     const int algorithm_buffers = options.client ? options.client->replica_buffers() : 0;
     const size_t per_replica = ModelWorkspace::bytes_for(model, 1, options.batch) +
-                               size_t(model.num_params()) * 4 * (2 + moments + second + algorithm_buffers) + 64;
+                               size_t(model.num_params() + options.row_align) * 4 * (2 + moments + second + algorithm_buffers) +
+                               64;
     const size_t budget = backend.memory_available() / 10 * 7;
     const size_t fit = budget / per_replica;
     ASTRAEA_REQUIRE(fit >= 1, "one replica of {} needs {} MB but {} MB of device memory are free: lower train.batch",
                     model.name(), per_replica >> 20, budget >> 20);
     tile_ = static_cast<int>(std::min<size_t>(fit, std::max(1, options.max_replicas)));
   }
+  // Padding between rows is never read or written: every row op runs over num_params() columns.
+  const int64_t P = model.num_params(), align = std::max(1, options.row_align);
+  stride_ = tile_ == 1 ? P : (P + align - 1) / align * align;
   const int lanes = tile_ == 1 ? backend.lanes() : 1;
   const int algorithm_buffers = options.client ? options.client->replica_buffers() : 0;
   for (int i = 0; i < lanes; ++i) {
-    lanes_.push_back(
-        std::make_unique<Lane>(backend, model, tile_, options.batch, moments, second, tile_ == 1, algorithm_buffers));
+    lanes_.push_back(std::make_unique<Lane>(backend, model, tile_, stride_, options.batch, moments, second, tile_ == 1,
+                                            algorithm_buffers));
   }
 }
 
@@ -131,7 +135,7 @@ TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::
   const TrainStats stats = tile_ == 1 ? train_lanes(plans, coef, pool, global, acc, round)
                                       : train_tiles(plans, coef, pool, global, acc, round);
   if (options_.client) {
-    for (const auto& lane : lanes_) options_.client->finish_lane(backend_, lane->algorithm.data(), tile_);
+    for (const auto& lane : lanes_) options_.client->finish_lane(backend_, lane->algorithm.data(), tile_, stride_);
   }
   return stats;
 }
@@ -146,6 +150,7 @@ void ReplicaTrainer::adjust_gradient(Lane& lane, int replicas, const float* glob
   c.backend = &backend_;
   c.replicas = replicas;
   c.params = model_.num_params();
+  c.stride = stride_;
   c.global = global;
   c.weights = lane.weights.data();
   c.grads = lane.grads.data();
@@ -269,7 +274,7 @@ TrainStats ReplicaTrainer::train_lanes(const std::vector<StepPlan>& plans, const
 
 TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const std::vector<float>& coef,
                                        const SamplePool& pool, const float* global, float* acc, uint32_t round) {
-  const int64_t P = model_.num_params();
+  const int64_t P = model_.num_params(), S = stride_;
   const int B = options_.batch;
   const bool direct_sgd = fused_sgd();
   Lane& lane = *lanes_[0];
@@ -292,7 +297,7 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
     backend_.upload(ws.replica_keys(), lane.keys.data(), sizeof(uint32_t) * R);
     backend_.upload(lane.coef.data(), wave_coef.data(), sizeof(float) * R);
     backend_.zero(lane.loss_total.data(), sizeof(float) * R);
-    backend_.launch(BroadcastRows{lane.weights.data(), global, P}, R, P);
+    backend_.launch(BroadcastRows{lane.weights.data(), global, P, S}, R, P);
     for (int64_t s = 0; s < wave_steps; ++s) {
       std::fill(lane.ids.begin(), lane.ids.begin() + int64_t(R) * B, -1);
       for (int r = 0; r < R; ++r) {
@@ -315,25 +320,25 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
       pass.replicas = R;
       pass.batch = B;
       pass.params = lane.weights.data();
-      pass.param_stride = P;
+      pass.param_stride = S;
       pass.training = true;
       pass.seed = options_.seed;
       pass.step = static_cast<uint32_t>(s);
       pass.round = round;
       // Masked rows carry zero gradient, so a direct SGD step leaves inactive replicas as they are.
-      const GradTarget target = direct_sgd ? GradTarget{lane.weights.data(), P, -options_.optimizer.lr, 1.0f}
-                                           : GradTarget{lane.grads.data(), P, 1.0f, 0.0f};
+      const GradTarget target = direct_sgd ? GradTarget{lane.weights.data(), S, -options_.optimizer.lr, 1.0f}
+                                           : GradTarget{lane.grads.data(), S, 1.0f, 0.0f};
       model_forward(model_, ws, pass);
       model_loss_and_backward(model_, ws, pass, target, options_.loss);
       backend_.launch(LossSum{ws.loss(), lane.loss_total.data(), B}, R, 1);
       if (!direct_sgd) {
         adjust_gradient(lane, R, global);
         backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
-                                        lane.v.data(), global, nullptr, ws.steps(), P},
+                                        lane.v.data(), global, nullptr, ws.steps(), P, S},
                         R, P);
       }
     }
-    backend_.launch(WeightedDeltaSum{acc, lane.weights.data(), global, lane.coef.data(), R, P}, 1, P);
+    backend_.launch(WeightedDeltaSum{acc, lane.weights.data(), global, lane.coef.data(), R, P, S}, 1, P);
     std::vector<float> losses(R);
     backend_.download(losses.data(), lane.loss_total.data(), sizeof(float) * R);
     for (int r = 0; r < R; ++r) {

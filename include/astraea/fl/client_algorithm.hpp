@@ -27,11 +27,12 @@ struct ClientStepContext {
   Backend* backend = nullptr;
   int replicas = 1;
   int64_t params = 0;
+  int64_t stride = 0;  // between replica rows of weights, grads and buffers (>= params, padded)
   const float* global = nullptr;
-  const float* weights = nullptr;  // [replicas x params]; a step flagged kFromGlobal reads `global`
-  float* grads = nullptr;          // [replicas x params]: the loss gradient, adjusted in place
+  const float* weights = nullptr;  // [replicas x stride]; a step flagged kFromGlobal reads `global`
+  float* grads = nullptr;          // [replicas x stride]: the loss gradient, adjusted in place
   const ReplicaStep* steps = nullptr;  // backend memory, [replicas]
-  float* buffers = nullptr;  // the lane's replica_buffers() blocks of [tile x params], zeroed per round
+  float* buffers = nullptr;  // the lane's replica_buffers() blocks of [tile x stride], zeroed per round
   int64_t tile = 1;
   float lr = 0;  // the client optimizer's learning rate
 };
@@ -47,7 +48,7 @@ class ClientAlgorithm {
   virtual void begin_round(const std::vector<StepPlan>& /*plans*/) {}
   virtual void decorate(ReplicaStep& /*step*/, const StepPlan& /*plan*/, int64_t /*s*/) const {}
   virtual void adjust_gradient(const ClientStepContext& /*ctx*/) const {}
-  virtual void finish_lane(Backend& /*backend*/, const float* /*buffers*/, int64_t /*tile*/) {}
+  virtual void finish_lane(Backend& /*backend*/, const float* /*buffers*/, int64_t /*tile*/, int64_t /*stride*/) {}
   virtual void end_round(Backend& /*backend*/) {}
   virtual AlgorithmState state() const { return {}; }
   // Throws naming `source` when the state it needs is missing or mis-shaped.

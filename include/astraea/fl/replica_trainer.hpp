@@ -25,6 +25,8 @@ struct TrainerOptions {
   int tile = 0;       // replicas per batched call; 0 = 1 per lane on the CPU, on a device as many
                       // as `max_replicas` and 70% of free memory allow
   int max_replicas = 64;  // most replicas a round trains (device sizing)
+  int row_align = 32;     // floats: a wave's replica rows start 128 bytes apart at least, so every
+                          // replica's GEMM operands are as aligned as the first's (1: packed rows)
   uint64_t seed = 1;  // dropout draws
   const TrainingLoss* loss = nullptr;  // null: cross-entropy
   ClientAlgorithm* client = nullptr;   // null: local training on the loss alone (FedAvg)
@@ -59,6 +61,8 @@ class ReplicaTrainer {
                    const float* global, float* acc, uint32_t round);
 
   int tile() const { return tile_; }
+  // Floats between replica rows of a wave (num_params() rounded up to row_align; packed for lanes).
+  int64_t row_stride() const { return stride_; }
   size_t workspace_bytes() const;
 
  private:
@@ -74,6 +78,7 @@ class ReplicaTrainer {
   const Model& model_;
   TrainerOptions options_;
   int tile_;
+  int64_t stride_;
   std::vector<std::unique_ptr<Lane>> lanes_;
 };
 

@@ -26,10 +26,11 @@ struct ProxGradient {
   const ReplicaStep* steps;
   int64_t params;
   float mu;
+  int64_t stride = 0;  // between replica rows (0: params)
   ASTRAEA_HD void operator()(int64_t r, int64_t j) const {
     const ReplicaStep& s = steps[r];
     if (!(s.flags & ReplicaStep::kActive)) return;
-    const int64_t i = r * params + j;
+    const int64_t i = r * (stride ? stride : params) + j;
     const float w = (s.flags & ReplicaStep::kFromGlobal) ? global[j] : weights[i];
     grad[i] += mu * (w - global[j]);
   }
@@ -50,10 +51,11 @@ struct ScaffoldCorrection {
   const ReplicaStep* steps;
   int64_t params;
   float lr;
+  int64_t stride = 0;  // between replica rows of grad, weights, visit_start and delta_c (0: params)
   ASTRAEA_HD void operator()(int64_t r, int64_t j) const {
     const ReplicaStep& s = steps[r];
     if (!(s.flags & ReplicaStep::kActive)) return;
-    const int64_t i = r * params + j;
+    const int64_t i = r * (stride ? stride : params) + j;
     const float w = (s.flags & ReplicaStep::kFromGlobal) ? global[j] : weights[i];
     if (s.flags & ReplicaStep::kVisitFirst) visit_start[i] = w;
     const float ci = s.client_state[j];
@@ -74,9 +76,10 @@ struct SumRows {
   const float* rows;
   int64_t count;
   int64_t params;
+  int64_t stride = 0;  // between rows (0: params)
   ASTRAEA_HD void operator()(int64_t, int64_t j) const {
     float sum = 0;
-    for (int64_t r = 0; r < count; ++r) sum += rows[r * params + j];
+    for (int64_t r = 0; r < count; ++r) sum += rows[r * (stride ? stride : params) + j];
     out[j] += sum;
   }
 };

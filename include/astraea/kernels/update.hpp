@@ -42,10 +42,12 @@ struct OptimizerUpdate {
   float* acc;             // [params], for kAccumulate
   const ReplicaStep* steps;
   int64_t params;
+  int64_t stride = 0;  // between replica rows (0: params); rows padded for aligned GEMM operands
+  ASTRAEA_HD int64_t row_stride() const { return stride ? stride : params; }
   ASTRAEA_HD void operator()(int64_t r, int64_t j) const {
     const ReplicaStep& s = steps[r];
     if (!(s.flags & ReplicaStep::kActive)) return;
-    const int64_t i = r * params + j;
+    const int64_t i = r * row_stride() + j;
     const bool fresh = (s.flags & ReplicaStep::kFreshState) != 0;
     const float w = (s.flags & ReplicaStep::kFromGlobal) ? global[j] : weights[i];
     float w_new;
@@ -95,7 +97,7 @@ struct OptimizerUpdate {
     const ReplicaStep s = steps[r];
     if (!(s.flags & ReplicaStep::kActive)) return;
     const bool fresh = (s.flags & ReplicaStep::kFreshState) != 0;
-    const int64_t base = r * f.params;
+    const int64_t base = r * f.row_stride();
     const float* w_in = (s.flags & ReplicaStep::kFromGlobal) ? f.global : f.weights + base;
     if (s.flags & ReplicaStep::kAccumulate) {
       for (int64_t j = 0; j < f.params; ++j) {
@@ -116,9 +118,11 @@ struct WeightedDeltaSum {
   const float* coef;
   int64_t replicas;
   int64_t params;
+  int64_t stride = 0;  // between replica rows (0: params)
+  ASTRAEA_HD int64_t row_stride() const { return stride ? stride : params; }
   ASTRAEA_HD void operator()(int64_t, int64_t j) const {
     float sum = 0;
-    for (int64_t r = 0; r < replicas; ++r) sum += coef[r] * (weights[r * params + j] - global[j]);
+    for (int64_t r = 0; r < replicas; ++r) sum += coef[r] * (weights[r * row_stride() + j] - global[j]);
     acc[j] += sum;
   }
 };
@@ -128,7 +132,8 @@ struct BroadcastRows {
   float* weights;
   const float* global;
   int64_t params;
-  ASTRAEA_HD void operator()(int64_t r, int64_t j) const { weights[r * params + j] = global[j]; }
+  int64_t stride = 0;  // between replica rows (0: params)
+  ASTRAEA_HD void operator()(int64_t r, int64_t j) const { weights[r * (stride ? stride : params) + j] = global[j]; }
 };
 
 // (0, i): y[i] += alpha * x[i].

@@ -13,7 +13,7 @@ class FedProx final : public ClientAlgorithm {
   std::string name() const override { return "fedprox"; }
   bool changes_gradient() const override { return mu_ != 0.0f; }
   void adjust_gradient(const ClientStepContext& c) const override {
-    c.backend->launch(ProxGradient{c.grads, c.weights, c.global, c.steps, c.params, mu_}, c.replicas, c.params);
+    c.backend->launch(ProxGradient{c.grads, c.weights, c.global, c.steps, c.params, mu_, c.stride}, c.replicas, c.params);
   }
 
  private:

@@ -33,11 +33,11 @@ class Scaffold final : public ClientAlgorithm {
   }
   void adjust_gradient(const ClientStepContext& c) const override {
     c.backend->launch(ScaffoldCorrection{c.grads, c.weights, c.global, control_.data(), c.buffers,
-                                         c.buffers + c.tile * c.params, c.steps, c.params, lr_},
+                                         c.buffers + c.tile * c.stride, c.steps, c.params, lr_, c.stride},
                       c.replicas, c.params);
   }
-  void finish_lane(Backend& backend, const float* buffers, int64_t tile) override {
-    backend.launch(SumRows{delta_.data(), buffers + tile * params_, tile, params_}, 1, params_);
+  void finish_lane(Backend& backend, const float* buffers, int64_t tile, int64_t stride) override {
+    backend.launch(SumRows{delta_.data(), buffers + tile * stride, tile, params_, stride}, 1, params_);
   }
   void end_round(Backend& backend) override {
     backend.launch(Axpy{control_.data(), delta_.data(), 1.0f / static_cast<float>(population_)}, 1, params_);

@@ -1,6 +1,7 @@
 # ASTRAEA_CUDA=AUTO|ON|OFF decides whether the CUDA language is enabled. It must be enabled at
 # the top level because the CLI (src/cli) links the CUDA backend.
 set(ASTRAEA_HAVE_CUDA OFF)
+set(ASTRAEA_HAVE_NCCL OFF)
 if(NOT ASTRAEA_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
@@ -15,6 +16,16 @@ if(NOT ASTRAEA_CUDA STREQUAL "OFF")
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(ASTRAEA_HAVE_CUDA ON)
+    # NCCL (the device all-reduce between ranks): in the toolkit's folders here; optional.
+    find_path(ASTRAEA_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+    find_library(ASTRAEA_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+    if(ASTRAEA_NCCL_INCLUDE_DIR AND ASTRAEA_NCCL_LIBRARY)
+      set(ASTRAEA_HAVE_NCCL ON)
+      message(STATUS "astraea: NCCL ${ASTRAEA_NCCL_LIBRARY}")
+    else()
+      set(ASTRAEA_HAVE_NCCL OFF)
+      message(STATUS "astraea: NCCL not found: ranks sum device buffers through the host")
+    endif()
     message(STATUS "astraea: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
   elseif(ASTRAEA_CUDA STREQUAL "ON")
     message(FATAL_ERROR "ASTRAEA_CUDA=ON but no CUDA compiler was found: put nvcc on PATH "

@@ -15,6 +15,7 @@
 
 #include "astraea/backend/backend.hpp"
 #include "cuda_check.hpp"
+#include "cuda_stream.hpp"
 
 namespace astraea {
 namespace {
@@ -65,6 +66,7 @@ class CudaBackend final : public Backend {
 
   std::string name() const override { return name_; }
   bool is_device() const override { return true; }
+  cudaStream_t stream() const { return stream_; }
   int lanes() const override { return 1; }
 
   size_t memory_available() const override {
@@ -196,5 +198,11 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_cuda_backend(int device) { return std::make_unique<CudaBackend>(device); }
+
+cudaStream_t cuda_stream_of(Backend& backend) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&backend);
+  if (!cuda) cuda::throw_cuda_error("cuda_stream_of", backend.name() + " is not the CUDA backend", __FILE__, __LINE__);
+  return cuda->stream();
+}
 
 }  // namespace astraea

@@ -22,7 +22,7 @@ cp "${bins[@]}" device-dist/bin/
 ldd "${bins[@]}" | awk '$3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so* | libm.so* | libdl.so* | librt.so* | libpthread.so* | ld-linux* | libstdc++.so* | libgcc_s.so* | \
-      libcu* | libnv*) ;;
+      libcu* | libnv* | libnccl* | libcudnn*) ;;
     *) cp -L "$lib" device-dist/lib/ ;;
   esac
 done

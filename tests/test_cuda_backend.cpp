@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "astraea/backend/backend.hpp"
+#include "astraea/backend/device_all_reduce.hpp"
 #include "astraea/backend/device_info.hpp"
 #include "astraea/data/augmentation.hpp"
 #include "astraea/data/partition.hpp"
@@ -124,6 +125,19 @@ TEST_F(CudaTwin, EveryOpMatchesThePerElementReference) {
     SCOPED_TRACE(c.op);
     testing::expect_op_matches_reference(c, *gpu, /*exact=*/false);
   }
+}
+
+// NCCL on this device: a group of one rank sums a buffer to itself (a group of several needs one GPU
+// per rank: the MPI test on a multi-GPU node).
+TEST_F(CudaTwin, DeviceAllReduceOfOneRankKeepsTheBuffer) {
+  if (!device_all_reduce_available()) GTEST_SKIP() << "this build has no NCCL";
+  const auto reduce = make_device_all_reduce(*gpu, make_device_all_reduce_id(), 0, 1);
+  std::vector<float> values(1000);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.25f * float(i) - 7.0f;
+  DeviceArray<float> d(*gpu, values.size());
+  d.upload(values.data(), values.size());
+  reduce->sum(d.data(), values.size());
+  EXPECT_EQ(fetch(*gpu, d.data(), values.size()), values);
 }
 
 struct SmallFederation : testing::SyntheticFederation {

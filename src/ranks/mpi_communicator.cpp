@@ -1,14 +1,18 @@
 // MPI ranks (built when CMake finds MPI). Sums are a reduce to rank 0 and a broadcast, so every
-// rank holds the same bits (MPI_Allreduce does not promise that). Device memory is staged through
-// the host; NCCL is the device-to-device path to come.
+// rank holds the same bits (MPI_Allreduce does not promise that). Device memory is summed by NCCL
+// on the devices when the build has it (one rank per GPU; its id broadcast over MPI), else staged
+// through the host; ASTRAEA_NCCL=0 forces the staged path.
 #include <mpi.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "astraea/backend/backend.hpp"
+#include "astraea/backend/device_all_reduce.hpp"
 #include "astraea/core/error.hpp"
 #include "astraea/ranks/communicator.hpp"
 
@@ -45,7 +49,19 @@ class MpiCommunicator final : public Communicator {
   std::string name() const override { return "MPI rank " + std::to_string(rank_) + " of " + std::to_string(size_); }
 
   void sum(Backend& backend, float* data, size_t n) override {
-    if (backend.is_device()) {
+    if (backend.is_device() && use_device_reduce()) {
+      if (!device_reduce_) {
+        // Collective: rank 0 makes the id, every rank joins with it.
+        std::vector<uint8_t> id = rank_ == 0 ? make_device_all_reduce_id() : std::vector<uint8_t>();
+        uint64_t bytes = id.size();
+        check(MPI_Bcast(&bytes, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+        id.resize(bytes);
+        check(MPI_Bcast(id.data(), static_cast<int>(bytes), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+        device_reduce_ = make_device_all_reduce(backend, id, rank_, size_);
+        if (rank_ == 0) spdlog::info("ranks sum device buffers with NCCL ({} ranks)", size_);
+      }
+      device_reduce_->sum(data, n);
+    } else if (backend.is_device()) {
       host_.resize(n);
       backend.download(host_.data(), data, n * sizeof(float));
       reduce(host_.data(), n, MPI_FLOAT);
@@ -74,8 +90,14 @@ class MpiCommunicator final : public Communicator {
     }
   }
 
+  static bool use_device_reduce() {
+    const char* v = std::getenv("ASTRAEA_NCCL");
+    return device_all_reduce_available() && !(v && std::string(v) == "0");
+  }
+
   int rank_ = 0, size_ = 1;
   std::vector<float> host_;
+  std::unique_ptr<DeviceAllReduce> device_reduce_;
 };
 
 // Set by Open MPI's mpirun, MPICH/Hydra (PMI), PMIx launchers and Slurm's srun.

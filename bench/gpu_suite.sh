@@ -8,7 +8,8 @@
 #   gpu_tests          the CUDA twins (every model, augmentation bytes, whole runs, every algorithm,
 #                      the device scheduler), with ASTRAEA_CUDA_SYNC=1 so a fault names its kernel
 #   device_throughput  GEMM TFLOP/s, aggregation GB/s against copy bandwidth, KLD scoring of 10^6 x 10
-#   pfl, pfl_tf32      the pfl CIFAR-10 benchmark (configs/bench-pfl-cifar10.toml) on cuda, FP32 and TF32
+#   pfl                the pfl CIFAR-10 benchmark (configs/bench-pfl-cifar10.toml) on cuda, FP32, 1500 rounds
+#   pfl_tf32, pfl_cudnn  its first 500 rounds with TF32 GEMMs, and with cuDNN convolutions
 #   schedule           the device greedy at 10^4 and 10^5 clients, the host greedy beside it
 #   fedavg_mlp         seconds per FedAvg round of the mlp on the device
 # Each step's output goes to $OUT/<step>.txt (./gpu-results/ without $OUT), the pfl runs'
@@ -89,22 +90,23 @@ preflight >>"$out/preflight.txt" 2>&1
 echo "preflight exit=$?" >>"$out/suite.txt"
 tail -n 3 "$out/preflight.txt"
 
-step gpu_tests 90 env ASTRAEA_CUDA_SYNC=1 "$gpu_tests" --gtest_brief=1
+step gpu_tests 80 env ASTRAEA_CUDA_SYNC=1 "$gpu_tests" --gtest_brief=1
 step device_throughput 45 "$throughput" --backend cuda
 
-pfl() {  # pfl NAME EXTRA_SETTINGS...
-  local name=$1
-  shift
+pfl() {  # pfl NAME SECONDS EXTRA_SETTINGS...
+  local name=$1 limit=$2
+  shift 2
   rm -rf "/tmp/astraea-$name"
-  step "$name" 100 "$astraea" run --config configs/bench-pfl-cifar10.toml --backend cuda --out "/tmp/astraea-$name" \
+  step "$name" "$limit" "$astraea" run --config configs/bench-pfl-cifar10.toml --backend cuda --out "/tmp/astraea-$name" \
     --set train.checkpoint_every=0 "$@" --profile --log-level warn
   cp "/tmp/astraea-$name/summary.json" "$out/${name}_summary.json" 2>/dev/null
   cp "/tmp/astraea-$name/rounds.jsonl" "$out/${name}_rounds.jsonl" 2>/dev/null
 }
-pfl pfl
-pfl pfl_tf32 --set train.tf32=true
+pfl pfl 100
+pfl pfl_tf32 60 --set train.tf32=true --set train.rounds=500
+pfl pfl_cudnn 60 --set train.conv=cudnn --set train.rounds=500
 
-step schedule 60 bash -c "rc=0; for n in 10000 100000; do \
+step schedule 40 bash -c "rc=0; for n in 10000 100000; do \
   '$astraea' schedule --clients \$n --algorithm batched --backend cuda || rc=1; \
   '$astraea' schedule --clients \$n; done; exit \$rc"
 rm -rf /tmp/astraea-fedavg-mlp

@@ -16,6 +16,9 @@
 #include "astraea/backend/backend.hpp"
 #include "cuda_check.hpp"
 #include "cuda_stream.hpp"
+#if ASTRAEA_HAVE_CUDNN
+#include "cudnn_conv.hpp"
+#endif
 
 namespace astraea {
 namespace {
@@ -57,6 +60,9 @@ class CudaBackend final : public Backend {
     sync_each_ = sync != nullptr && std::string(sync) != "" && std::string(sync) != "0";
   }
   ~CudaBackend() override {
+#if ASTRAEA_HAVE_CUDNN
+    conv_.reset();
+#endif
     if (ones_) cudaFree(ones_);
     cublasDestroy(cublas_);  // non-throwing: destructors never throw
     cudaStreamDestroy(stream_);
@@ -109,8 +115,29 @@ class CudaBackend final : public Backend {
   void synchronize() override { ASTRAEA_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
   bool set_tf32(bool on) override {
     ASTRAEA_CUBLAS_CHECK(cublasSetMathMode(cublas_, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    tf32_ = on;
+#if ASTRAEA_HAVE_CUDNN
+    if (conv_) conv_->set_tf32(on);
+#endif
     return true;
   }
+
+#if ASTRAEA_HAVE_CUDNN
+  bool has_library_conv() const override { return true; }
+  void conv_forward(const LibraryConv& c, const float* x, const float* w, int64_t w_stride, float* y) override {
+    conv().forward(c, x, w, w_stride, y);
+    checked("cudnnConvolutionForward");
+  }
+  void conv_backward_data(const LibraryConv& c, const float* dy, const float* w, int64_t w_stride, float* dx) override {
+    conv().backward_data(c, dy, w, w_stride, dx);
+    checked("cudnnConvolutionBackwardData");
+  }
+  void conv_backward_filter(const LibraryConv& c, const float* x, const float* dy, float* dw, int64_t dw_stride,
+                            float alpha, float beta) override {
+    conv().backward_filter(c, x, dy, dw, dw_stride, alpha, beta);
+    checked("cudnnConvolutionBackwardFilter");
+  }
+#endif
 
   void gemm_strided_batched(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                             int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta, float* c, int ldc,
@@ -129,6 +156,16 @@ class CudaBackend final : public Backend {
 #undef ASTRAEA_CUDA_LAUNCH
 
  private:
+#if ASTRAEA_HAVE_CUDNN
+  CudnnConv& conv() {
+    if (!conv_) {
+      conv_ = std::make_unique<CudnnConv>(stream_);
+      conv_->set_tf32(tf32_);
+    }
+    return *conv_;
+  }
+#endif
+
   // ASTRAEA_CUDA_SYNC: wait for the work just queued and report its fault under its own name.
   void checked(const char* what) {
     if (!sync_each_) return;
@@ -188,6 +225,10 @@ class CudaBackend final : public Backend {
   int device_;
   int sms_ = 1;
   bool sync_each_ = false;
+  bool tf32_ = false;
+#if ASTRAEA_HAVE_CUDNN
+  std::unique_ptr<CudnnConv> conv_;  // created on first use
+#endif
   float* ones_ = nullptr;
   int64_t ones_size_ = 0;
   std::string name_;

@@ -201,6 +201,32 @@ TEST_F(CudaTwin, ShortRunMatchesTheCpu) {
   EXPECT_LT(relative_distance(on_gpu.global_params(), on_cpu.global_params()), kRunTolerance);
 }
 
+// Convolutions through cuDNN against im2col + GEMM, both on the device: whole runs of the papers'
+// EMNIST CNN (fused SGD and Adam), compared by relative distance.
+TEST_F(CudaTwin, CudnnConvolutionsMatchIm2col) {
+  if (!gpu->has_library_conv()) GTEST_SKIP() << "this build has no cuDNN";
+  SmallFederation f;
+  for (const char* optimizer : {"sgd", "adam"}) {
+    TrainConfig t;
+    t.model = "emnist_cnn";
+    t.optimizer = optimizer;
+    t.lr = std::string(optimizer) == "sgd" ? 0.05 : 1e-3;
+    t.rounds = 2;
+    t.clients_per_round = 10;
+    AstraeaConfig a;
+    a.scheduler = "greedy";
+    a.mediator_size = 3;
+    FederatedRun im2col(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
+    t.conv = "cudnn";
+    FederatedRun cudnn(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
+    for (int r = 1; r <= t.rounds; ++r) {
+      im2col.run_round(r);
+      cudnn.run_round(r);
+    }
+    EXPECT_LT(relative_distance(cudnn.global_params(), im2col.global_params()), kRunTolerance) << optimizer;
+  }
+}
+
 // Every client algorithm, loss and server update on the device (waves of replicas) against the CPU
 // (lanes), by relative norm over all parameters: SGD on synthetic data, no augmentation, so the
 // two differ only by summation order.

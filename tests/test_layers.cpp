@@ -17,6 +17,7 @@
 #include "astraea/kernels/activation.hpp"
 #include "astraea/nn/layer.hpp"
 #include "reference_layers.hpp"
+#include "loop_conv_backend.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -33,9 +34,11 @@ using RefForward = std::function<std::vector<double>(int r, int b, const double*
 
 // One layer's inputs, parameters and pass on the CPU backend, and the engine's results.
 struct LayerData {
-  LayerData(const Layer& l, int replicas, int batch, uint32_t seed, std::vector<uint32_t> replica_keys = {})
+  LayerData(const Layer& l, int replicas, int batch, uint32_t seed, std::vector<uint32_t> replica_keys = {},
+            std::unique_ptr<Backend> backend = nullptr)
       : layer(l), R(replicas), B(batch), P(l.param_count()), nin(l.input_shape().size()),
-        nout(l.output_shape().size()), be(make_backend("cpu", 1)), keys(std::move(replica_keys)) {
+        nout(l.output_shape().size()), be(backend ? std::move(backend) : make_backend("cpu", 1)),
+        keys(std::move(replica_keys)) {
     params = ref::uniform(size_t(R * P), -0.5f, 0.5f, seed);  // a different vector per replica
     x = ref::away_from_zero(size_t(R * B * nin), 0.05f, 1.0f, seed + 1);
     g = ref::uniform(size_t(R * B * nout), -1.0f, 1.0f, seed + 2);
@@ -208,6 +211,49 @@ TEST(LayerGradient, Conv2dStride2) {
   check_conv({{8, 7, 2}, 3, 3, 2, false}, 2, 3, 41);  // the last row of the input is never read
   check_conv({{6, 6, 2}, 4, 2, 2, false}, 3, 2, 42);
   check_conv({{7, 7, 1}, 2, 5, 2, false}, 2, 2, 43);  // as emnist_cnn's first layer
+}
+
+// The library engine (Backend::conv_* over NCHW copies; here direct loops standing in for cuDNN)
+// against the float64 reference and finite differences, on the same cases as im2col.
+TEST(LayerGradient, Conv2dThroughALibrary) {
+  const std::vector<std::pair<ConvCase, int>> cases = {{{{6, 5, 3}, 4, 3, 1, false}, 51},
+                                                       {{{5, 4, 2}, 3, 3, 1, true}, 52},
+                                                       {{{4, 4, 1}, 2, 5, 1, true}, 53},
+                                                       {{{8, 7, 2}, 3, 3, 2, false}, 54}};
+  for (const auto& [c, seed] : cases) {
+    SCOPED_TRACE(::testing::Message() << "library conv " << c.in.h << "x" << c.in.w << "x" << c.in.c << ", kernel "
+                                      << c.kernel << ", stride " << c.stride);
+    const auto layer = make_conv2d(c.in, c.out_channels, c.kernel, c.stride, c.same);
+    layer->place(0, 0);
+    const int64_t patches = layer->saved_floats(3);
+    layer->use_library_conv(true);
+    EXPECT_EQ(layer->saved_floats(3), 3 * c.in.size()) << "the library keeps the input, not the patches";
+    EXPECT_LT(layer->saved_floats(3), patches);
+    check_layer(LayerData(*layer, 2, 3, seed, {}, testing::make_loop_conv_backend()),
+                conv_ref(*layer, c.kernel, c.stride, c.same ? c.kernel / 2 : 0));
+  }
+}
+
+// A fused SGD step (the gradient written into the weights themselves) must compute the input
+// gradient from the weights before the step, as im2col + GEMM does.
+TEST(Conv2dLibrary, FusedStepReadsTheWeightsBeforeUpdatingThem) {
+  const ConvCase c{{6, 6, 2}, 3, 3, 1, true};
+  auto engine = [&](bool library) {
+    const auto layer = make_conv2d(c.in, c.out_channels, c.kernel, c.stride, c.same);
+    layer->place(0, 0);
+    layer->use_library_conv(library);
+    LayerData d(*layer, 3, 2, 61, {}, library ? testing::make_loop_conv_backend() : make_backend("cpu", 1));
+    std::vector<float> weights = d.params;
+    d.pass.params = weights.data();
+    const std::vector<float> y = d.forward();
+    const std::vector<float> dx = d.backward(y, GradTarget{weights.data(), d.P, -0.1f, 1.0f});
+    return std::make_pair(dx, weights);
+  };
+  const auto [dx_gemm, w_gemm] = engine(false);
+  const auto [dx_lib, w_lib] = engine(true);
+  std::vector<double> dx_ref(dx_gemm.begin(), dx_gemm.end()), w_ref(w_gemm.begin(), w_gemm.end());
+  EXPECT_TRUE(ref::all_close("input gradient", dx_lib, dx_ref, 1e-5, 1e-5));
+  EXPECT_TRUE(ref::all_close("stepped weights", w_lib, w_ref, 1e-5, 1e-5));
 }
 
 TEST(LayerGradient, MaxPool) {

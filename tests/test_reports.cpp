@@ -54,6 +54,9 @@ TEST(Config, TrainSectionValuesAndErrors) {
                                           {"train.batch=50", "train.rounds=3", "train.tf32=true"});
   EXPECT_EQ(c.train.model, "emnist_cnn");
   EXPECT_TRUE(c.train.tf32);
+  EXPECT_EQ(c.train.conv, "im2col");
+  EXPECT_EQ(parse_config("[train]\nconv = \"cudnn\"\n", "t.toml").train.conv, "cudnn");
+  EXPECT_ERROR_MENTIONS(parse_config("[train]\nconv = \"winograd\"\n", "t.toml"), "train.conv", "im2col");
   EXPECT_FALSE(ExperimentConfig().train.tf32);
   EXPECT_FALSE(make_backend("cpu", 1)->set_tf32(true)) << "the CPU has no TF32: the request is not honoured";
   EXPECT_TRUE(make_backend("cpu", 1)->set_tf32(false));

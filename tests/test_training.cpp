@@ -267,6 +267,23 @@ TEST(SampleClients, DistinctSortedAndUniform) {
   EXPECT_EQ(sample_clients(5, 5, 3, 1), (std::vector<int64_t>{0, 1, 2, 3, 4}));
 }
 
+// cuDNN convolutions need a backend that has them: the CPU says no, naming the key.
+TEST(FederatedRun, RefusesLibraryConvolutionsOnTheCpu) {
+  testing::FederationSpec spec;
+  spec.side = 8;
+  spec.classes = 4;
+  spec.train_samples = 200;
+  spec.test_samples = 50;
+  spec.clients = 10;
+  const testing::SyntheticFederation f(spec);
+  TrainConfig c;
+  c.model = "mlp";
+  c.conv = "cudnn";
+  auto be = make_backend("cpu", 1);
+  EXPECT_ERROR_MENTIONS(FederatedRun(c, AstraeaConfig(), {}, 5, f.data.train, f.data.test, f.store, *be), "train.conv",
+                        "cuda");
+}
+
 TEST(FederatedRun, LearnsTheSyntheticRuleAndIsDeterministic) {
   testing::FederationSpec spec;
   spec.side = 10;

@@ -59,6 +59,11 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   scheduling.balance_passes = astraea.balance_passes;
   scheduler_ = make_scheduler(astraea.scheduler, scheduling);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
+  if (config.conv == "cudnn") {
+    ASTRAEA_REQUIRE(backend.has_library_conv(), "train.conv = \"cudnn\" needs the cuda backend built with cuDNN, not {}",
+                    backend.name());
+    model_->use_library_conv(true);
+  }
   const int classes = store.classes();
   target_ = class_distribution(astraea.target, classes, "astraea.target");
   scheduler_->set_target(target_);

@@ -99,6 +99,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   r.read(s, "threads", t.threads);
   r.read(s, "replicas", t.replicas);
   r.read(s, "tf32", t.tf32);
+  r.read(s, "conv", t.conv);
   r.read(s, "target_accuracy", t.target_accuracy);
   r.read(s, "checkpoint_every", t.checkpoint_every);
   auto positive = [&](const char* key, double v) {
@@ -140,6 +141,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   require_name(r, s, "model", t.model, model_names());
   require_name(r, s, "optimizer", t.optimizer, optimizer_registry().names());
   require_name(r, s, "backend", t.backend, backend_registry().names());
+  require_name(r, s, "conv", t.conv, {"im2col", "cudnn"});
 }
 
 void read_astraea(ConfigReader& r, AstraeaConfig& a) {

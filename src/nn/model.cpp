@@ -34,6 +34,10 @@ int64_t Model::max_activation() const {
   return m;
 }
 
+void Model::use_library_conv(bool on) {
+  for (auto& layer : layers_) layer->use_library_conv(on);
+}
+
 int64_t Model::max_scratch(int batch) const {
   int64_t m = 0;
   for (const auto& l : layers_) m = std::max(m, l->scratch_floats(batch));

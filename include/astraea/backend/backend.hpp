@@ -19,6 +19,15 @@ namespace astraea {
 
 enum class Trans { kNo, kYes };
 
+// A convolution for the device's library (cuDNN), run replica by replica over NCHW tensors:
+// replica r's input at x + r * batch * in_c * in_h * in_w, its weights [out_c, in_c, kh, kw] at
+// w + r * w_stride, its output at y + r * batch * out_c * out_h * out_w.
+struct LibraryConv {
+  ConvGeometry g;
+  int out_c = 1;
+  int replicas = 1, batch = 1;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -42,6 +51,15 @@ class Backend {
   // per product, several times faster). Returns whether the backend does what was asked (a
   // backend without TF32 honours only `false`).
   virtual bool set_tf32(bool on) { return !on; }
+
+  // Convolution by the device's library (train.conv = "cudnn"); backends without one say false
+  // and are never asked. y = conv(x, w); dx = the input gradient from dy; dw = alpha * the weight
+  // gradient + beta * dw.
+  virtual bool has_library_conv() const { return false; }
+  virtual void conv_forward(const LibraryConv& c, const float* x, const float* w, int64_t w_stride, float* y);
+  virtual void conv_backward_data(const LibraryConv& c, const float* dy, const float* w, int64_t w_stride, float* dx);
+  virtual void conv_backward_filter(const LibraryConv& c, const float* x, const float* dy, float* dw, int64_t dw_stride,
+                                    float alpha, float beta);
 
   // C_b = alpha * op(A_b) op(B_b) + beta * C_b for b < batch, column-major, exactly
   // cublasSgemmStridedBatched's argument order and meaning (a stride of 0 shares an operand).

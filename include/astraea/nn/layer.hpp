@@ -78,6 +78,9 @@ class Layer {
 
   // Called by the model builder once the layer's place in the parameter vector is known.
   void place(int index, int64_t offset);
+  // Convolutions by the backend's library (Backend::conv_*) instead of im2col + GEMM; changes
+  // saved_floats() and scratch_floats(), so it is set before any workspace is made.
+  virtual void use_library_conv(bool /*on*/) {}
 
  protected:
   Layer(TensorShape in, TensorShape out) : in_(in), out_(out) {}

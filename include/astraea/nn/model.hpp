@@ -29,6 +29,8 @@ class Model {
   // PyTorch's default initialisation (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases),
   // drawn from Philox keyed on (seed, element): the same weights on every machine.
   void init_params(float* params, uint64_t seed) const;
+  // Every convolution through the backend's library (train.conv = "cudnn"), before any workspace.
+  void use_library_conv(bool on);
 
   double forward_flops_per_sample() const;
   // Forward, input gradients (all but the first parameterised layer) and weight gradients.

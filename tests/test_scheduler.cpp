@@ -155,7 +155,7 @@ TEST(BatchedGreedy, EqualsReferenceForEveryChunkSize) {
     const int classes = trial ? 47 : 10;
     const Population p = realistic_population(300 + trial, 700, classes);
     const auto expected = greedy_mediators(p.flat.data(), classes, p.ids, 10);
-    for (int64_t chunk : {7, 256}) {
+    for (int64_t chunk : {7, 256, 0}) {  // 0: the backend's default
       ASSERT_EQ(greedy_mediators_batched(*backend, p.flat.data(), classes, p.ids, 10, chunk), expected)
           << "population " << trial << ", chunk " << chunk;
     }

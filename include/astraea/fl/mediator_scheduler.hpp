@@ -91,10 +91,12 @@ MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes
                                           int gamma);
 
 // The reference's brute force batched through a Backend (batched_greedy.cpp): per pick one scoring
-// launch over every candidate and one per-chunk argmin launch of `chunk` scores, reduced on the
-// host. Same groups as the reference; on the CPU backend it tests the device path.
+// launch over every candidate and one per-chunk argmin launch of `chunk` scores, one download of
+// the chunks' results, reduced on the host. Same groups as the reference; on the CPU backend it
+// tests the device path. `chunk` 0: 256 on a device (a chunk is one thread's serial scan, so short
+// chunks keep the argmin parallel), 4096 on the CPU.
 MediatorGroups greedy_mediators_batched(Backend& backend, const int32_t* histograms, int classes,
-                                        const std::vector<int64_t>& ids, int gamma, int64_t chunk = 4096);
+                                        const std::vector<int64_t>& ids, int gamma, int64_t chunk = 0);
 
 // The approximate "deficit" scheduler on explicit histograms (see deficit_mediators.cpp).
 MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);

@@ -1,6 +1,7 @@
 #include "astraea/fl/evaluation.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <numeric>
 
@@ -40,10 +41,9 @@ ClassificationMetrics metrics_from_confusion(std::vector<int64_t> confusion, int
 
 struct Evaluator::Lane {
   Lane(Backend& be, const Model& model, int batch)
-      : ws(be, model, 1, batch), ids(batch), predicted(batch), labels(batch), loss(batch) {}
+      : ws(be, model, 1, batch), ids(batch), outputs(size_t(3 * batch)) {}
   ModelWorkspace ws;
-  std::vector<int32_t> ids, predicted, labels;
-  std::vector<float> loss;
+  std::vector<int32_t> ids, outputs;  // outputs: the workspace's [predicted | labels | loss]
 };
 
 Evaluator::Evaluator(Backend& backend, const Model& model, const SamplePool& pool, int64_t count, int batch)
@@ -95,12 +95,16 @@ ClassificationMetrics Evaluator::evaluate(const float* params) {
         pass.training = false;
         model_forward(model_, lane.ws, pass);
         model_loss(model_, lane.ws, pass);
-        backend_.download(lane.predicted.data(), lane.ws.predicted(), sizeof(int32_t) * rows);
-        backend_.download(lane.labels.data(), lane.ws.labels(), sizeof(int32_t) * rows);
-        backend_.download(lane.loss.data(), lane.ws.loss(), sizeof(float) * rows);
+        // One download: [predicted | labels | loss] of the workspace's rows.
+        backend_.download(lane.outputs.data(), lane.ws.outputs(), lane.outputs.size() * sizeof(int32_t));
+        const int32_t* predicted = lane.outputs.data();
+        const int32_t* labels = predicted + lane.ws.rows();
+        const int32_t* losses = labels + lane.ws.rows();
         for (int i = 0; i < rows; ++i) {
-          ++confusion[t][size_t(lane.labels[i]) * classes + lane.predicted[i]];
-          loss[t] += lane.loss[i];
+          ++confusion[t][size_t(labels[i]) * classes + predicted[i]];
+          float l;
+          std::memcpy(&l, losses + i, sizeof(float));
+          loss[t] += l;
         }
       }
     } catch (...) {

@@ -92,16 +92,15 @@ ModelWorkspace::ModelWorkspace(Backend& be, const Model& model, int replicas, in
   scratch_ = DeviceArray<float>(be, int64_t(replicas) * model.max_scratch(batch));
   for (const auto& l : model.layers()) saved_.emplace_back(be, int64_t(replicas) * l->saved_floats(batch));
   ids_ = DeviceArray<int32_t>(be, rows);
-  labels_ = DeviceArray<int32_t>(be, rows);
-  predicted_ = DeviceArray<int32_t>(be, rows);
-  loss_ = DeviceArray<float>(be, rows);
+  static_assert(sizeof(float) == sizeof(int32_t), "losses share the outputs' slots");
+  outputs_ = DeviceArray<int32_t>(be, 3 * rows);
   steps_ = DeviceArray<ReplicaStep>(be, replicas);
   keys_ = DeviceArray<uint32_t>(be, replicas);
 }
 
 size_t ModelWorkspace::bytes() const {
-  size_t b = grads_[0].bytes() + grads_[1].bytes() + scratch_.bytes() + ids_.bytes() + labels_.bytes() +
-             predicted_.bytes() + loss_.bytes() + steps_.bytes() + keys_.bytes();
+  size_t b = grads_[0].bytes() + grads_[1].bytes() + scratch_.bytes() + ids_.bytes() + outputs_.bytes() +
+             steps_.bytes() + keys_.bytes();
   for (const auto& a : acts_) b += a.bytes();
   for (const auto& a : saved_) b += a.bytes();
   return b;

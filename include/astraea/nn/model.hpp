@@ -63,9 +63,13 @@ class ModelWorkspace {
   float* scratch() { return scratch_.data(); }
   float* saved(size_t layer) { return saved_[layer].data(); }
   int32_t* ids() { return ids_.data(); }              // [replicas x batch]
-  int32_t* labels() { return labels_.data(); }        // [replicas x batch]
-  int32_t* predicted() { return predicted_.data(); }  // [replicas x batch]
-  float* loss() { return loss_.data(); }              // [replicas x batch]
+  // The per-row outputs live in one buffer, [predicted | labels | loss], so an evaluation reads
+  // them back with one download (outputs()).
+  int32_t* predicted() { return outputs_.data(); }                                      // [replicas x batch]
+  int32_t* labels() { return outputs_.data() + rows(); }                               // [replicas x batch]
+  float* loss() { return reinterpret_cast<float*>(outputs_.data() + 2 * rows()); }     // [replicas x batch]
+  const int32_t* outputs() const { return outputs_.data(); }
+  int64_t rows() const { return int64_t(replicas_) * batch_; }
   ReplicaStep* steps() { return steps_.data(); }      // [replicas]
   uint32_t* replica_keys() { return keys_.data(); }   // [replicas]
   size_t bytes() const;
@@ -78,8 +82,7 @@ class ModelWorkspace {
   DeviceArray<float> grads_[2];
   DeviceArray<float> scratch_;
   std::vector<DeviceArray<float>> saved_;  // per layer
-  DeviceArray<int32_t> ids_, labels_, predicted_;
-  DeviceArray<float> loss_;
+  DeviceArray<int32_t> ids_, outputs_;
   DeviceArray<ReplicaStep> steps_;
   DeviceArray<uint32_t> keys_;
 };

@@ -45,6 +45,42 @@ __global__ void launch_flat(F f, int64_t rows, int64_t cols) {
 
 cublasOperation_t to_cublas(Trans t) { return t == Trans::kYes ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
+// Two page-locked buffers taken in turn; an event after each one's copy says when it may be
+// refilled.
+class PinnedUploadStage final : public UploadStage {
+ public:
+  PinnedUploadStage(cudaStream_t stream, size_t bytes) : stream_(stream) {
+    for (int k = 0; k < 2; ++k) {
+      ASTRAEA_CUDA_CHECK(cudaMallocHost(&buffer_[k], std::max<size_t>(bytes, 1)));
+      ASTRAEA_CUDA_CHECK(cudaEventCreateWithFlags(&copied_[k], cudaEventDisableTiming));
+    }
+  }
+  ~PinnedUploadStage() override {
+    for (int k = 0; k < 2; ++k) {
+      cudaEventSynchronize(copied_[k]);
+      cudaEventDestroy(copied_[k]);
+      cudaFreeHost(buffer_[k]);
+    }
+  }
+  PinnedUploadStage(const PinnedUploadStage&) = delete;
+  PinnedUploadStage& operator=(const PinnedUploadStage&) = delete;
+  void* next() override {
+    current_ ^= 1;
+    ASTRAEA_CUDA_CHECK(cudaEventSynchronize(copied_[current_]));
+    return buffer_[current_];
+  }
+  void upload(void* dst, size_t bytes) override {
+    ASTRAEA_CUDA_CHECK(cudaMemcpyAsync(dst, buffer_[current_], bytes, cudaMemcpyHostToDevice, stream_));
+    ASTRAEA_CUDA_CHECK(cudaEventRecord(copied_[current_], stream_));
+  }
+
+ private:
+  cudaStream_t stream_;
+  void* buffer_[2] = {nullptr, nullptr};
+  cudaEvent_t copied_[2] = {nullptr, nullptr};
+  int current_ = 1;
+};
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {
@@ -113,6 +149,9 @@ class CudaBackend final : public Backend {
     checked("zero");
   }
   void synchronize() override { ASTRAEA_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  std::unique_ptr<UploadStage> make_upload_stage(size_t bytes) override {
+    return std::make_unique<PinnedUploadStage>(stream_, bytes);
+  }
   bool set_tf32(bool on) override {
     ASTRAEA_CUBLAS_CHECK(cublasSetMathMode(cublas_, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     tf32_ = on;

@@ -1,9 +1,30 @@
-// Backend's default methods: a backend without a library convolution says so (has_library_conv()
-// is false, and FederatedRun refuses train.conv = "cudnn" on it) and is never asked for one.
+// Backend's default methods: uploads staged through one plain buffer (each upload is done when it
+// returns), and no library convolution (has_library_conv() is false, FederatedRun refuses
+// train.conv = "cudnn" on such a backend, and these are never called).
+#include <vector>
+
 #include "astraea/backend/backend.hpp"
 #include "astraea/core/error.hpp"
 
 namespace astraea {
+namespace {
+
+class PlainUploadStage final : public UploadStage {
+ public:
+  PlainUploadStage(Backend& backend, size_t bytes) : backend_(backend), buffer_(bytes) {}
+  void* next() override { return buffer_.data(); }
+  void upload(void* dst, size_t bytes) override { backend_.upload(dst, buffer_.data(), bytes); }
+
+ private:
+  Backend& backend_;
+  std::vector<unsigned char> buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<UploadStage> Backend::make_upload_stage(size_t bytes) {
+  return std::make_unique<PlainUploadStage>(*this, bytes);
+}
 
 void Backend::conv_forward(const LibraryConv&, const float*, const float*, int64_t, float*) {
   ASTRAEA_FAIL("{} has no library convolution (train.conv = \"cudnn\" needs the cuda backend)", name());

@@ -27,14 +27,14 @@ struct ReplicaTrainer::Lane {
         algorithm(be, size_t(algorithm_buffers) * tile * stride),
         loss_total(be, tile),
         coef(be, tile),
-        ids(size_t(tile) * batch),
-        steps(tile),
-        keys(tile) {}
+        keys(tile),
+        ids_stage(be.make_upload_stage(sizeof(int32_t) * size_t(tile) * batch)),
+        steps_stage(be.make_upload_stage(sizeof(ReplicaStep) * size_t(tile))) {}
   ModelWorkspace ws;
   DeviceArray<float> weights, grads, m, v, acc, algorithm, loss_total, coef;
-  std::vector<int32_t> ids;  // host staging
-  std::vector<ReplicaStep> steps;
   std::vector<uint32_t> keys;
+  // Per-step uploads of a wave (sample ids, step records), staged (pinned and double-buffered on a GPU).
+  std::unique_ptr<UploadStage> ids_stage, steps_stage;
 };
 
 namespace {
@@ -299,20 +299,22 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
     backend_.zero(lane.loss_total.data(), sizeof(float) * R);
     backend_.launch(BroadcastRows{lane.weights.data(), global, P, S}, R, P);
     for (int64_t s = 0; s < wave_steps; ++s) {
-      std::fill(lane.ids.begin(), lane.ids.begin() + int64_t(R) * B, -1);
+      int32_t* ids = static_cast<int32_t*>(lane.ids_stage->next());
+      ReplicaStep* steps = static_cast<ReplicaStep*>(lane.steps_stage->next());
+      std::fill(ids, ids + int64_t(R) * B, -1);
       for (int r = 0; r < R; ++r) {
         const StepPlan& plan = plan_of(r);
         if (s >= plan.steps()) {
-          lane.steps[r] = ReplicaStep{};  // finished: inactive, zero gradient
+          steps[r] = ReplicaStep{};  // finished: inactive, zero gradient
           continue;
         }
-        std::copy(plan.step_samples(s), plan.step_samples(s) + plan.rows(s), lane.ids.begin() + int64_t(r) * B);
-        lane.steps[r] = make_step(plan, s, options_.optimizer, options_.client);
+        std::copy(plan.step_samples(s), plan.step_samples(s) + plan.rows(s), ids + int64_t(r) * B);
+        steps[r] = make_step(plan, s, options_.optimizer, options_.client);
         total.rows += plan.rows(s);
         total.steps += 1;
       }
-      backend_.upload(ws.ids(), lane.ids.data(), sizeof(int32_t) * R * B);
-      backend_.upload(ws.steps(), lane.steps.data(), sizeof(ReplicaStep) * R);
+      lane.ids_stage->upload(ws.ids(), sizeof(int32_t) * R * B);
+      lane.steps_stage->upload(ws.steps(), sizeof(ReplicaStep) * R);
       gather(backend_, model_, ws, pool, int64_t(R) * B);
 
       LayerPass pass;

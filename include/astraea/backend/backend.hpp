@@ -19,6 +19,18 @@ namespace astraea {
 
 enum class Trans { kNo, kYes };
 
+// Host staging for small uploads made every step (sample ids, step records). On a GPU its buffers
+// are page-locked, so an upload is an asynchronous copy, and there are two, so filling the next
+// never overwrites one a copy may still be reading; on the CPU it is one plain buffer.
+class UploadStage {
+ public:
+  virtual ~UploadStage() = default;
+  // The buffer to fill next (on a GPU: waits until the copy that last read it has finished).
+  virtual void* next() = 0;
+  // Copies the first `bytes` of the buffer next() returned to `dst` in backend memory.
+  virtual void upload(void* dst, size_t bytes) = 0;
+};
+
 // A convolution for the device's library (cuDNN), run replica by replica over NCHW tensors:
 // replica r's input at x + r * batch * in_c * in_h * in_w, its weights [out_c, in_c, kh, kw] at
 // w + r * w_stride, its output at y + r * batch * out_c * out_h * out_w.
@@ -47,6 +59,8 @@ class Backend {
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   virtual void zero(void* dst, size_t bytes) = 0;
   virtual void synchronize() = 0;
+  // A stage of `bytes` per buffer for uploads from the host (default: one plain buffer).
+  virtual std::unique_ptr<UploadStage> make_upload_stage(size_t bytes);
   // Lets GEMMs round their inputs to TF32 on tensor cores (10 mantissa bits: about 1e-3 relative
   // per product, several times faster). Returns whether the backend does what was asked (a
   // backend without TF32 honours only `false`).

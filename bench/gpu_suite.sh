@@ -11,7 +11,7 @@
 #   pfl                the pfl CIFAR-10 benchmark (configs/bench-pfl-cifar10.toml) on cuda, FP32, 1500 rounds
 #   pfl_tf32, pfl_cudnn  its first 500 rounds with TF32 GEMMs, and with cuDNN convolutions
 #   schedule           the device greedy at 10^4 and 10^5 clients, the host greedy beside it
-#   fedavg_mlp         seconds per FedAvg round of the mlp on the device
+#   fedavg_mlp(_graphs)  seconds per FedAvg round of the mlp on the device, launched and as CUDA Graphs
 # Each step's output goes to $OUT/<step>.txt (./gpu-results/ without $OUT), the pfl runs'
 # rounds.jsonl and summary.json beside it, and one line per step to $OUT/suite.txt. A failing step
 # is recorded and the rest run; the suite exits 0 once it has run every step (without a GPU, every
@@ -106,12 +106,16 @@ pfl pfl 100
 pfl pfl_tf32 60 --set train.tf32=true --set train.rounds=500
 pfl pfl_cudnn 60 --set train.conv=cudnn --set train.rounds=500
 
-step schedule 40 bash -c "rc=0; for n in 10000 100000; do \
+step schedule 35 bash -c "rc=0; for n in 10000 100000; do \
   '$astraea' schedule --clients \$n --algorithm batched --backend cuda || rc=1; \
   '$astraea' schedule --clients \$n; done; exit \$rc"
-rm -rf /tmp/astraea-fedavg-mlp
-step fedavg_mlp 30 "$astraea" run --config configs/bench-pfl-cifar10.toml --backend cuda --out /tmp/astraea-fedavg-mlp \
-  --set train.model=mlp --set train.rounds=50 --set train.checkpoint_every=0 --profile --log-level warn
-cp /tmp/astraea-fedavg-mlp/summary.json "$out/fedavg_mlp_summary.json" 2>/dev/null
+for graphs in false true; do
+  name=fedavg_mlp$([ $graphs = true ] && echo _graphs)
+  rm -rf "/tmp/astraea-$name"
+  step "$name" 25 "$astraea" run --config configs/bench-pfl-cifar10.toml --backend cuda --out "/tmp/astraea-$name" \
+    --set train.model=mlp --set train.rounds=50 --set train.checkpoint_every=0 --set train.cuda_graphs=$graphs \
+    --profile --log-level warn
+  cp "/tmp/astraea-$name/summary.json" "$out/${name}_summary.json" 2>/dev/null
+done
 echo "suite done; results in $out"
 exit 0

@@ -96,6 +96,7 @@ class CudaBackend final : public Backend {
     sync_each_ = sync != nullptr && std::string(sync) != "" && std::string(sync) != "0";
   }
   ~CudaBackend() override {
+    drop_graphs();
 #if ASTRAEA_HAVE_CUDNN
     conv_.reset();
 #endif
@@ -161,6 +162,32 @@ class CudaBackend final : public Backend {
     return true;
   }
 
+  bool supports_graphs() const override { return true; }
+  void begin_capture() override {
+    ones(kOnesBeforeCapture);  // no allocation while recording
+    ASTRAEA_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
+    capturing_ = true;
+  }
+  int end_capture() override {
+    capturing_ = false;
+    cudaGraph_t graph = nullptr;
+    ASTRAEA_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    ASTRAEA_CUDA_CHECK(err);
+    graphs_.push_back(exec);
+    return static_cast<int>(graphs_.size()) - 1;
+  }
+  void replay(int graph) override {
+    ASTRAEA_CUDA_CHECK(cudaGraphLaunch(graphs_.at(size_t(graph)), stream_));
+    checked("graph replay");
+  }
+  void drop_graphs() override {
+    for (cudaGraphExec_t g : graphs_) cudaGraphExecDestroy(g);
+    graphs_.clear();
+  }
+
 #if ASTRAEA_HAVE_CUDNN
   bool has_library_conv() const override { return true; }
   void conv_forward(const LibraryConv& c, const float* x, const float* w, int64_t w_stride, float* y) override {
@@ -205,9 +232,10 @@ class CudaBackend final : public Backend {
   }
 #endif
 
-  // ASTRAEA_CUDA_SYNC: wait for the work just queued and report its fault under its own name.
+  // ASTRAEA_CUDA_SYNC: wait for the work just queued and report its fault under its own name
+  // (not while recording a graph: its launches run at replay).
   void checked(const char* what) {
-    if (!sync_each_) return;
+    if (!sync_each_ || capturing_) return;
     const cudaError_t err = cudaStreamSynchronize(stream_);
     if (err != cudaSuccess) cuda::throw_cuda_error(what, cudaGetErrorString(err), __FILE__, __LINE__);
   }
@@ -215,6 +243,11 @@ class CudaBackend final : public Backend {
   // A device vector of at least n ones (grown on demand, never shrunk).
   const float* ones(int64_t n) {
     if (n > ones_size_) {
+      if (capturing_) {
+        cuda::throw_cuda_error("ones", "a sum over more than " + std::to_string(ones_size_) +
+                                           " rows while recording a graph: turn train.cuda_graphs off",
+                               __FILE__, __LINE__);
+      }
       if (ones_) ASTRAEA_CUDA_CHECK(cudaFree(ones_));
       ones_ = nullptr;
       ones_size_ = 0;
@@ -264,6 +297,9 @@ class CudaBackend final : public Backend {
   int device_;
   int sms_ = 1;
   bool sync_each_ = false;
+  bool capturing_ = false;
+  std::vector<cudaGraphExec_t> graphs_;
+  static constexpr int64_t kOnesBeforeCapture = 1 << 16;
   bool tf32_ = false;
 #if ASTRAEA_HAVE_CUDNN
   std::unique_ptr<CudnnConv> conv_;  // created on first use

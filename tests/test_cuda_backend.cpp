@@ -227,6 +227,30 @@ TEST_F(CudaTwin, CudnnConvolutionsMatchIm2col) {
   }
 }
 
+// CUDA Graphs: waves whose recorded steps are replayed train exactly what launched waves train.
+TEST_F(CudaTwin, GraphsReplayExactlyWhatLaunchesRun) {
+  SmallFederation f;
+  for (const char* optimizer : {"sgd", "adam"}) {
+    TrainConfig t;
+    t.model = "mlp";
+    t.optimizer = optimizer;
+    t.lr = std::string(optimizer) == "sgd" ? 0.05 : 1e-3;
+    t.rounds = 3;
+    t.clients_per_round = 10;
+    t.replicas = 4;  // waves of 4 and 2
+    AstraeaConfig a;
+    a.scheduler = "greedy";
+    a.mediator_size = 3;
+    FederatedRun launched(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
+    t.cuda_graphs = true;
+    FederatedRun replayed(t, a, {}, 7, f.data.train, f.data.test, f.store, *gpu);
+    for (int r = 1; r <= t.rounds; ++r) {
+      EXPECT_EQ(replayed.run_round(r).train_loss, launched.run_round(r).train_loss) << optimizer << " round " << r;
+    }
+    EXPECT_EQ(replayed.global_params(), launched.global_params()) << optimizer;
+  }
+}
+
 // Every client algorithm, loss and server update on the device (waves of replicas) against the CPU
 // (lanes), by relative norm over all parameters: SGD on synthetic data, no augmentation, so the
 // two differ only by summation order.

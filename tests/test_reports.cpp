@@ -55,6 +55,9 @@ TEST(Config, TrainSectionValuesAndErrors) {
   EXPECT_EQ(c.train.model, "emnist_cnn");
   EXPECT_TRUE(c.train.tf32);
   EXPECT_EQ(c.train.conv, "im2col");
+  EXPECT_FALSE(c.train.cuda_graphs);
+  EXPECT_TRUE(parse_config("[train]\ncuda_graphs = true\n", "t.toml").train.cuda_graphs);
+  EXPECT_ERROR_MENTIONS(parse_config("[train]\ncuda_graphs = true\nconv = \"cudnn\"\n", "t.toml"), "train.cuda_graphs");
   EXPECT_EQ(parse_config("[train]\nconv = \"cudnn\"\n", "t.toml").train.conv, "cudnn");
   EXPECT_ERROR_MENTIONS(parse_config("[train]\nconv = \"winograd\"\n", "t.toml"), "train.conv", "im2col");
   EXPECT_FALSE(ExperimentConfig().train.tf32);

@@ -1,6 +1,6 @@
 // Backend's default methods: uploads staged through one plain buffer (each upload is done when it
-// returns), and no library convolution (has_library_conv() is false, FederatedRun refuses
-// train.conv = "cudnn" on such a backend, and these are never called).
+// returns); no graphs and no library convolution (supports_graphs() and has_library_conv() are
+// false, so callers never ask; these say so if they do).
 #include <vector>
 
 #include "astraea/backend/backend.hpp"
@@ -25,6 +25,10 @@ class PlainUploadStage final : public UploadStage {
 std::unique_ptr<UploadStage> Backend::make_upload_stage(size_t bytes) {
   return std::make_unique<PlainUploadStage>(*this, bytes);
 }
+
+void Backend::begin_capture() { ASTRAEA_FAIL("{} cannot record graphs (train.cuda_graphs)", name()); }
+int Backend::end_capture() { ASTRAEA_FAIL("{} cannot record graphs (train.cuda_graphs)", name()); }
+void Backend::replay(int) { ASTRAEA_FAIL("{} cannot record graphs (train.cuda_graphs)", name()); }
 
 void Backend::conv_forward(const LibraryConv&, const float*, const float*, int64_t, float*) {
   ASTRAEA_FAIL("{} has no library convolution (train.conv = \"cudnn\" needs the cuda backend)", name());

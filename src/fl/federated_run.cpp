@@ -7,6 +7,8 @@
 #include <numeric>
 #include <unordered_set>
 
+#include <spdlog/spdlog.h>
+
 #include "astraea/core/error.hpp"
 #include "astraea/core/rng.hpp"
 #include "astraea/core/trace.hpp"
@@ -107,7 +109,13 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   options.tile = config.replicas;
   options.max_replicas = static_cast<int>(config.clients_per_round);
   options.seed = seed;
+  options.graphs = config.cuda_graphs;
   trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
+  if (config.cuda_graphs && !trainer_->records_graphs()) {
+    spdlog::warn("train.cuda_graphs has no effect here: it needs a backend with graphs (cuda, not {}), waves of "
+                 "replicas and a model without dropout ({} has {})",
+                 backend.name(), config.model, model_->describe().find("dropout") != std::string::npos ? "some" : "none");
+  }
   if (feedback_.active() && feedback_.source == "server") {
     // A balanced share of each class of the test set measures the model for the loop; the test
     // accuracy is reported on the rest, never on those images.

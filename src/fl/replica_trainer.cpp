@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -138,6 +139,14 @@ TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::
     for (const auto& lane : lanes_) options_.client->finish_lane(backend_, lane->algorithm.data(), tile_, stride_);
   }
   return stats;
+}
+
+bool ReplicaTrainer::use_graphs() const {
+  if (!options_.graphs || !backend_.supports_graphs() || tile_ == 1) return false;
+  // Dropout draws a new mask every step from arguments of its launch: a replay would repeat one.
+  for (const auto& layer : model_.layers())
+    if (layer->kind() == "dropout") return false;
+  return true;
 }
 
 bool ReplicaTrainer::fused_sgd() const {
@@ -284,6 +293,18 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
   // stable) waste the fewest masked steps when plans differ (Astraea's mediators).
   const std::vector<size_t> order = longest_first(plans);
   std::vector<float> wave_coef(tile_);
+  const bool graphs = use_graphs();
+  struct Recorded {
+    int id = -1;
+  };
+  std::map<int, Recorded> graph_of;  // wave size -> its recorded step
+  struct DropGraphs {  // this round's graphs go with it: the sample pool may move before the next
+    Backend& backend;
+    bool on;
+    ~DropGraphs() {
+      if (on) backend.drop_graphs();
+    }
+  } drop{backend_, graphs};
   TrainStats total;
   for (size_t begin = 0; begin < plans.size(); begin += tile_) {
     const int R = static_cast<int>(std::min<size_t>(tile_, plans.size() - begin));
@@ -315,6 +336,17 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
       }
       lane.ids_stage->upload(ws.ids(), sizeof(int32_t) * R * B);
       lane.steps_stage->upload(ws.steps(), sizeof(ReplicaStep) * R);
+      // With graphs, a wave size's step is recorded once per round and replayed: everything it
+      // launches reads what changes between steps (ids, step records) from device memory.
+      int* graph = nullptr;
+      if (graphs) {
+        graph = &graph_of[R].id;
+        if (*graph >= 0) {
+          backend_.replay(*graph);
+          continue;
+        }
+        backend_.begin_capture();
+      }
       gather(backend_, model_, ws, pool, int64_t(R) * B);
 
       LayerPass pass;
@@ -325,7 +357,7 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
       pass.param_stride = S;
       pass.training = true;
       pass.seed = options_.seed;
-      pass.step = static_cast<uint32_t>(s);
+      pass.step = graphs ? 0u : static_cast<uint32_t>(s);  // read by dropout alone, and graphs exclude it
       pass.round = round;
       // Masked rows carry zero gradient, so a direct SGD step leaves inactive replicas as they are.
       const GradTarget target = direct_sgd ? GradTarget{lane.weights.data(), S, -options_.optimizer.lr, 1.0f}
@@ -338,6 +370,10 @@ TrainStats ReplicaTrainer::train_tiles(const std::vector<StepPlan>& plans, const
         backend_.launch(OptimizerUpdate{options_.optimizer, lane.weights.data(), lane.grads.data(), lane.m.data(),
                                         lane.v.data(), global, nullptr, ws.steps(), P, S},
                         R, P);
+      }
+      if (graph) {
+        *graph = backend_.end_capture();
+        backend_.replay(*graph);
       }
     }
     backend_.launch(WeightedDeltaSum{acc, lane.weights.data(), global, lane.coef.data(), R, P, S}, 1, P);

@@ -100,6 +100,7 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   r.read(s, "replicas", t.replicas);
   r.read(s, "tf32", t.tf32);
   r.read(s, "conv", t.conv);
+  r.read(s, "cuda_graphs", t.cuda_graphs);
   r.read(s, "target_accuracy", t.target_accuracy);
   r.read(s, "checkpoint_every", t.checkpoint_every);
   auto positive = [&](const char* key, double v) {
@@ -142,6 +143,9 @@ void read_train(ConfigReader& r, TrainConfig& t) {
   require_name(r, s, "optimizer", t.optimizer, optimizer_registry().names());
   require_name(r, s, "backend", t.backend, backend_registry().names());
   require_name(r, s, "conv", t.conv, {"im2col", "cudnn"});
+  if (t.cuda_graphs && t.conv == "cudnn") {
+    r.fail(s, "cuda_graphs", "is not yet checked with train.conv = \"cudnn\": use one or the other");
+  }
 }
 
 void read_astraea(ConfigReader& r, AstraeaConfig& a) {

@@ -66,6 +66,15 @@ class Backend {
   // backend without TF32 honours only `false`).
   virtual bool set_tf32(bool on) { return !on; }
 
+  // Recording a run of launches once and replaying it (CUDA Graphs, train.cuda_graphs): between
+  // begin_capture() and end_capture() launches are recorded, not run; replay(graph) runs them, with
+  // the arguments they were recorded with. Backends without graphs say false and are never asked.
+  virtual bool supports_graphs() const { return false; }
+  virtual void begin_capture();
+  virtual int end_capture();
+  virtual void replay(int graph);
+  virtual void drop_graphs() {}  // every recorded graph
+
   // Convolution by the device's library (train.conv = "cudnn"); backends without one say false
   // and are never asked. y = conv(x, w); dx = the input gradient from dy; dw = alpha * the weight
   // gradient + beta * dw.

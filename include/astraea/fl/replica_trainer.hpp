@@ -27,6 +27,8 @@ struct TrainerOptions {
   int max_replicas = 64;  // most replicas a round trains (device sizing)
   int row_align = 32;     // floats: a wave's replica rows start 128 bytes apart at least, so every
                           // replica's GEMM operands are as aligned as the first's (1: packed rows)
+  bool graphs = false;    // waves: record a step's launches once per round and wave size, replay
+                          // them (backends with graphs, models without dropout; else ignored)
   uint64_t seed = 1;  // dropout draws
   const TrainingLoss* loss = nullptr;  // null: cross-entropy
   ClientAlgorithm* client = nullptr;   // null: local training on the loss alone (FedAvg)
@@ -61,6 +63,8 @@ class ReplicaTrainer {
                    const float* global, float* acc, uint32_t round);
 
   int tile() const { return tile_; }
+  // Whether waves replay recorded steps (TrainerOptions::graphs, where the backend and model allow).
+  bool records_graphs() const { return use_graphs(); }
   // Floats between replica rows of a wave (num_params() rounded up to row_align; packed for lanes).
   int64_t row_stride() const { return stride_; }
   size_t workspace_bytes() const;
@@ -68,6 +72,7 @@ class ReplicaTrainer {
  private:
   struct Lane;
   bool fused_sgd() const;  // plain SGD with the loss's gradient alone: the GEMMs update in place
+  bool use_graphs() const;
   void adjust_gradient(Lane& lane, int replicas, const float* global) const;
   TrainStats train_lanes(const std::vector<StepPlan>& plans, const std::vector<float>& coef, const SamplePool& pool,
                          const float* global, float* acc, uint32_t round);

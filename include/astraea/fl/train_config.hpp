@@ -27,6 +27,7 @@ struct TrainConfig {
   int replicas = 0;               // replicas per batched call (0 = 1 per CPU lane, 64 on a GPU)
   bool tf32 = false;              // GEMMs in TF32 on GPU tensor cores (Backend::set_tf32)
   std::string conv = "im2col";    // convolutions: im2col + GEMM, or "cudnn" (the backend's library)
+  bool cuda_graphs = false;       // replay a wave's recorded step (ReplicaTrainer, TrainerOptions::graphs)
   double target_accuracy = 0.0;   // summary: bytes and rounds to reach it (0 = none)
   int checkpoint_every = 10;      // rounds between DIR/checkpoint.safetensors (0: only at the end)
 };

@@ -70,6 +70,7 @@ TEST(GreedyScheduler, MatchesBruteForceOnRandomCases) {
     ASSERT_EQ(greedy_mediators_reference(flat.data(), classes, ids, gamma), expected) << "reference, trial " << trial;
     ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma), expected)
         << "trial " << trial << " (" << clients << " clients, " << classes << " classes, gamma " << gamma << ")";
+    ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma, 3), expected) << "3 threads, trial " << trial;
   }
 }
 
@@ -124,9 +125,12 @@ TEST(GreedyScheduler, FastEqualsReferenceOnRealisticPopulations) {
   for (int trial = 0; trial < 6; ++trial) {
     const int classes = trial % 2 ? 47 : 10, gamma = 1 + 3 * trial;
     const Population p = realistic_population(100 + trial, 400 + 300 * trial, classes);
-    ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma),
-              greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma))
-        << "trial " << trial;
+    const MediatorGroups reference = greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma);
+    ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma), reference) << "trial " << trial;
+    for (int threads : {2, 3}) {  // threads scanning interleaved groups, their windows merged
+      ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads), reference)
+          << threads << " threads, trial " << trial;
+    }
   }
 }
 

@@ -83,7 +83,10 @@ std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int g
 // client of lowest own score from a sorted list, and otherwise candidates are scanned from the
 // largest down, stopping where a bound for every smaller candidate (the open mediator's deficits
 // water-filled with that many samples) cannot reach the tie window. Same groups as the reference.
-MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma);
+// `threads` scan a pick's candidates together (0: OpenMP's threads from 20,000 distinct histograms
+// on, 1 below); the groups do not depend on it.
+MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
+                                int threads = 0);
 
 // The pseudo-code literally: every remaining client scored for every pick. O(c^2 N / ...): the
 // reference the fast greedy is tested against.

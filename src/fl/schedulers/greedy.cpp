@@ -14,12 +14,16 @@
 //        KL of that share; within a bucket, candidates are visited by increasing a and the first
 //        one above the window ends the bucket.
 // Each group keeps copies of its candidates' histograms in scan order, so a pick's scan reads
-// memory front to back instead of chasing each candidate's row through the input.
+// memory front to back instead of chasing each candidate's row through the input. Large
+// populations are scanned by several threads, each over every other group with its own window.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
+
+#include <omp.h>
 
 #include "astraea/core/error.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
@@ -100,6 +104,7 @@ class TieWindow {
     window_.clear();
   }
   double cutoff() const { return least_ + kScoreTie; }
+  double least() const { return least_; }
   void offer(double s, size_t position, size_t candidate) {
     if (s > least_ + kScoreTie) return;
     if (s < least_) {
@@ -108,6 +113,10 @@ class TieWindow {
                     window_.end());
     }
     window_.push_back(Entry{s, position, candidate});
+  }
+  // Offers every entry of this window to `into`.
+  void offer_all(TieWindow& into) const {
+    for (const Entry& e : window_) into.offer(e.score, e.position, e.candidate);
   }
   size_t winner() const {  // the candidate
     const Entry* best = nullptr;
@@ -204,8 +213,9 @@ struct SizeBucket {
 
 }  // namespace
 
-MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma) {
-  ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
+MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
+                                int threads) {
+  ASTRAEA_CHECK(gamma >= 1 && threads >= 0, "gamma {} threads {}", gamma, threads);
   const size_t count = ids.size();
   int64_t most = 0, largest_client = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -268,6 +278,12 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   std::vector<SizeBucket*> visit;
   for (auto& b : buckets)
     if (b.largest > 0) visit.push_back(&b);
+  // Threads scan interleaved groups, each pruning against its own window (and the lowest score any
+  // has seen); merged, the windows hold
+  // every candidate the one window would (what a thread prunes scores above its cutoff, which is at
+  // least the final one), so the pick is the same.
+  if (threads == 0) threads = distinct >= 20000 ? omp_get_max_threads() : 1;
+  std::vector<TieWindow> windows(size_t(std::max(threads, 1)));
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
@@ -305,24 +321,47 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
             }
           }
         }
-        double share = 1.0, share_for = -1.0;  // q* for the cutoff `share_for`
-        for (SizeBucket* b : visit) {
-          if (b->bound > window.cutoff() + kBoundSlack) break;  // and so are all later buckets
-          const double mass = total + double(b->largest);
-          for (int y = 0; y < classes; ++y) {
-            const Group& g = b->by_class[y];
-            for (size_t k = 0; k < g.entries(); ++k) {
-              if (!g.live[k]) continue;
-              // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
-              // recompute when the cutoff has fallen by a tenth.
-              if (window.cutoff() < 0.9 * share_for || share_for < 0) {
-                share = max_share((share_for = window.cutoff()) + kBoundSlack, classes);
+        // Threads prune against the lowest score any of them has seen (`shared`): still a score some
+        // candidate reaches, so still a valid cutoff.
+        std::atomic<double> shared{window.least()};
+        auto scan = [&](TieWindow& w, int thread, int count) {
+          double share = 1.0, share_for = -1.0;  // q* for the cutoff `share_for`
+          int turn = 0;
+          auto cutoff = [&] {
+            return count == 1 ? w.cutoff() : std::min(w.cutoff(), shared.load(std::memory_order_relaxed) + kScoreTie);
+          };
+          for (SizeBucket* b : visit) {
+            if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
+            const double mass = total + double(b->largest);
+            for (int y = 0; y < classes; ++y) {
+              if (turn++ % count != thread) continue;  // whole groups: each thread reads its own memory
+              const Group& g = b->by_class[y];
+              for (size_t k = 0; k < g.entries(); ++k) {
+                if (!g.live[k]) continue;
+                // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
+                // recompute when the cutoff has fallen by a tenth.
+                const double c = cutoff();
+                if (c < 0.9 * share_for || share_for < 0) share = max_share((share_for = c) + kBoundSlack, classes);
+                if (double(merged[y] + g.peak[k]) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
+                const size_t u = g.candidate[k];
+                const double s = score.score(merged.data(), &g.counts[k * classes]);
+                w.offer(s, cand.representative(u), u);
+                if (count > 1) {
+                  double seen = shared.load(std::memory_order_relaxed);
+                  while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
+                  }
+                }
               }
-              if (double(merged[y] + g.peak[k]) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
-              const size_t u = g.candidate[k];
-              window.offer(score.score(merged.data(), &g.counts[k * classes]), cand.representative(u), u);
             }
           }
+        };
+        if (threads <= 1) {
+          scan(window, 0, 1);
+        } else {
+          for (TieWindow& w : windows) w = window;  // the incumbents
+#pragma omp parallel num_threads(threads)
+          scan(windows[size_t(omp_get_thread_num())], omp_get_thread_num(), omp_get_num_threads());
+          for (const TieWindow& w : windows) w.offer_all(window);
         }
       }
       const size_t u = window.winner();

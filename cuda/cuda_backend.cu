@@ -184,6 +184,8 @@ class CudaBackend final : public Backend {
     checked("graph replay");
   }
   void drop_graphs() override {
+    if (graphs_.empty()) return;
+    cudaStreamSynchronize(stream_);  // no replay still running (non-throwing: called by the destructor)
     for (cudaGraphExec_t g : graphs_) cudaGraphExecDestroy(g);
     graphs_.clear();
   }

@@ -55,7 +55,8 @@ TEST(Checkpoint, ConfigDifferencesIgnoreOnlyHowARunExecutes) {
     return config_as_json(parse_config("[experiment]\nseed = 3\n[train]\nlr = 0.1\nrounds = 5\n", "c.toml", overrides));
   };
   const std::string base = json({});
-  EXPECT_TRUE(config_differences(base, json({"train.rounds=50", "train.threads=1", "train.backend=cpu"})).empty());
+  EXPECT_TRUE(config_differences(base, json({"train.rounds=50", "train.threads=1", "train.backend=cpu", "train.cuda_graphs=true"})).empty());
+  EXPECT_EQ(config_differences(base, json({"train.tf32=true"})), std::vector<std::string>{"train.tf32"});
   EXPECT_EQ(config_differences(base, json({"train.lr=0.2"})), std::vector<std::string>{"train.lr"});
   EXPECT_EQ(config_differences(base, json({"astraea.scheduler=greedy"})), std::vector<std::string>{"astraea.scheduler"});
   EXPECT_EQ(config_differences(json({"train.batch=5"}), base), std::vector<std::string>{"train.batch"});

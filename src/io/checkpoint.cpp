@@ -19,8 +19,9 @@ namespace {
 
 // How a run executes, not what it computes: they may change between the interrupted run and its
 // resumption. (train.rounds: a finished run may be extended.)
-const std::set<std::string> kFreeKeys = {"train.rounds",   "train.backend",    "train.threads",   "train.replicas",
-                                         "train.eval_every", "train.eval_batch", "train.checkpoint_every"};
+const std::set<std::string> kFreeKeys = {"train.rounds",     "train.backend",    "train.threads",
+                                         "train.replicas",   "train.eval_every", "train.eval_batch",
+                                         "train.checkpoint_every", "train.cuda_graphs"};
 
 void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, nlohmann::json>& out) {
   if (j.is_object()) {

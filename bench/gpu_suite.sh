@@ -90,7 +90,7 @@ preflight >>"$out/preflight.txt" 2>&1
 echo "preflight exit=$?" >>"$out/suite.txt"
 tail -n 3 "$out/preflight.txt"
 
-step gpu_tests 80 env ASTRAEA_CUDA_SYNC=1 "$gpu_tests" --gtest_brief=1
+step gpu_tests 75 env ASTRAEA_CUDA_SYNC=1 "$gpu_tests" --gtest_brief=1
 step device_throughput 45 "$throughput" --backend cuda
 
 pfl() {  # pfl NAME SECONDS EXTRA_SETTINGS...
@@ -103,8 +103,8 @@ pfl() {  # pfl NAME SECONDS EXTRA_SETTINGS...
   cp "/tmp/astraea-$name/rounds.jsonl" "$out/${name}_rounds.jsonl" 2>/dev/null
 }
 pfl pfl 100
-pfl pfl_tf32 60 --set train.tf32=true --set train.rounds=500
-pfl pfl_cudnn 60 --set train.conv=cudnn --set train.rounds=500
+pfl pfl_tf32 55 --set train.tf32=true --set train.rounds=500
+pfl pfl_cudnn 55 --set train.conv=cudnn --set train.rounds=500
 
 step schedule 35 bash -c "rc=0; for n in 10000 100000; do \
   '$astraea' schedule --clients \$n --algorithm batched --backend cuda || rc=1; \

@@ -126,7 +126,7 @@ CudnnConv::Descriptors& CudnnConv::describe(const LibraryConv& c) {
 void CudnnConv::forward(const LibraryConv& c, const float* x, const float* w, int64_t w_stride, float* y) {
   Descriptors& d = describe(c);
   void* ws = workspace(d.fwd.memory);
-  const int64_t in = int64_t(c.batch) * c.g.in_pixels(), out = int64_t(c.batch) * c.out_c * c.g.out_positions();
+  const int64_t in = c.input_floats(), out = c.output_floats();
   const float one = 1.0f, zero = 0.0f;
   for (int r = 0; r < c.replicas; ++r) {
     ASTRAEA_CUDNN(cudnnConvolutionForward(impl_->handle, &one, d.x, x + r * in, d.w, w + r * w_stride, d.conv,
@@ -137,7 +137,7 @@ void CudnnConv::forward(const LibraryConv& c, const float* x, const float* w, in
 void CudnnConv::backward_data(const LibraryConv& c, const float* dy, const float* w, int64_t w_stride, float* dx) {
   Descriptors& d = describe(c);
   void* ws = workspace(d.bwd_data.memory);
-  const int64_t in = int64_t(c.batch) * c.g.in_pixels(), out = int64_t(c.batch) * c.out_c * c.g.out_positions();
+  const int64_t in = c.input_floats(), out = c.output_floats();
   const float one = 1.0f, zero = 0.0f;
   for (int r = 0; r < c.replicas; ++r) {
     ASTRAEA_CUDNN(cudnnConvolutionBackwardData(impl_->handle, &one, d.w, w + r * w_stride, d.y, dy + r * out, d.conv,
@@ -149,7 +149,7 @@ void CudnnConv::backward_filter(const LibraryConv& c, const float* x, const floa
                                 float alpha, float beta) {
   Descriptors& d = describe(c);
   void* ws = workspace(d.bwd_filter.memory);
-  const int64_t in = int64_t(c.batch) * c.g.in_pixels(), out = int64_t(c.batch) * c.out_c * c.g.out_positions();
+  const int64_t in = c.input_floats(), out = c.output_floats();
   for (int r = 0; r < c.replicas; ++r) {
     ASTRAEA_CUDNN(cudnnConvolutionBackwardFilter(impl_->handle, &alpha, d.x, x + r * in, d.y, dy + r * out, d.conv,
                                                  d.bwd_filter.algo, ws, d.bwd_filter.memory, &beta, d.w,

@@ -55,8 +55,8 @@ class LoopConvBackend final : public Backend {
   static int64_t out_at(const LibraryConv& c, int r, int n, int oc, int oh, int ow) {
     return (((int64_t(r) * c.batch + n) * c.out_c + oc) * c.g.out_h + oh) * c.g.out_w + ow;
   }
-  static int64_t outputs(const LibraryConv& c) { return int64_t(c.replicas) * c.batch * c.out_c * c.g.out_positions(); }
-  static int64_t inputs(const LibraryConv& c) { return int64_t(c.replicas) * c.batch * c.g.in_pixels(); }
+  static int64_t outputs(const LibraryConv& c) { return c.replicas * c.output_floats(); }
+  static int64_t inputs(const LibraryConv& c) { return c.replicas * c.input_floats(); }
 
   void conv_forward(const LibraryConv& c, const float* x, const float* w, int64_t w_stride, float* y) override {
     for (int64_t i = 0; i < outputs(c); ++i) y[i] = 0.0f;

@@ -35,15 +35,13 @@ OpRun::~OpRun() {
   for (Buffer& b : buffers_) backend_->deallocate(b.target);
 }
 
-void* OpRun::place(std::vector<uint8_t>& init) {
+void* OpRun::place(Buffer& b) {
   if (!backend_) {
-    // The reference computes in a copy of its own (init stays the "before").
-    auto* copy = new std::vector<uint8_t>(init);
-    owned_.emplace_back(copy);
-    return copy->data();
+    b.host = b.init;  // the reference computes in a copy (init stays the "before")
+    return b.host.data();
   }
-  void* p = backend_->allocate(init.size());
-  if (!init.empty()) backend_->upload(p, init.data(), init.size());
+  void* p = backend_->allocate(b.init.size());
+  if (!b.init.empty()) backend_->upload(p, b.init.data(), b.init.size());
   return p;
 }
 

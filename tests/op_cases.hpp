@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -49,7 +48,7 @@ class OpRun {
     b.size = sizeof(T);
     b.init.resize(init.size() * sizeof(T));
     if (!init.empty()) std::memcpy(b.init.data(), init.data(), b.init.size());
-    b.target = place(b.init);
+    b.target = place(b);
     buffers_.push_back(std::move(b));
     return static_cast<T*>(buffers_.back().target);
   }
@@ -76,6 +75,7 @@ class OpRun {
     Kind kind;
     size_t count = 0, size = 0;
     std::vector<uint8_t> init;
+    std::vector<uint8_t> host;  // the reference's memory (its heap block survives moves)
     void* target = nullptr;
   };
   template <typename T>
@@ -88,12 +88,11 @@ class OpRun {
     if (std::is_same<T, uint8_t>::value) return Kind::kUint8;
     return Kind::kOpaque;
   }
-  void* place(std::vector<uint8_t>& init);
+  void* place(Buffer& b);
   static std::vector<double> as_doubles(const Buffer& b, const uint8_t* bytes);
 
   Backend* backend_;
   std::vector<Buffer> buffers_;
-  std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_;  // the reference's memory
   std::vector<std::string> launched_;
 };
 

@@ -143,7 +143,8 @@ const testing::SyntheticFederation& federation() {
   return f;
 }
 
-Runs train(const FeedbackConfig& feedback, int rounds, int from = 1, const Runs* resume = nullptr) {
+// Rounds `from`..`to` (0: the last) of a `rounds`-round schedule, resumed from `resume` if given.
+Runs train(const FeedbackConfig& feedback, int rounds, int from = 1, int to = 0, const Runs* resume = nullptr) {
   const testing::SyntheticFederation& f = federation();
   TrainConfig t;
   t.model = "mlp";
@@ -162,7 +163,7 @@ Runs train(const FeedbackConfig& feedback, int rounds, int from = 1, const Runs*
     fl.restore_algorithm_state(resume->state, "checkpoint");
   }
   Runs r;
-  for (int round = from; round <= rounds; ++round) r.rounds.push_back(fl.run_round(round));
+  for (int round = from; round <= (to ? to : rounds); ++round) r.rounds.push_back(fl.run_round(round));
   r.params = fl.global_params();
   r.state = fl.algorithm_state();
   return r;
@@ -253,26 +254,8 @@ TEST(Feedback, ResumeAfterAReplanIsExact) {
   c.sampling = true;
   const Runs whole = train(c, 6);
   // The state after round 3 of the six-round schedule (a replan came after round 2).
-  const testing::SyntheticFederation& f = federation();
-  TrainConfig t;
-  t.model = "mlp";
-  t.rounds = 6;
-  t.clients_per_round = 6;
-  t.eval_every = 1;
-  AstraeaConfig a;
-  a.scheduler = "greedy";
-  a.mediator_size = 3;
-  a.augmentation.method = "zscore";
-  a.augmentation.tau_d = 1.0;
-  auto be = make_backend("cpu", 2);
-  Runs half;
-  {
-    FederatedRun fl(t, a, {}, 5, f.data.train, f.data.test, f.store, *be, nullptr, Scenario{SystemsConfig(), c, DriftConfig()});
-    for (int round = 1; round <= 3; ++round) fl.run_round(round);
-    half.params = fl.global_params();
-    half.state = fl.algorithm_state();
-  }
-  const Runs rest = train(c, 6, 4, &half);
+  const Runs half = train(c, 6, 1, 3);
+  const Runs rest = train(c, 6, 4, 0, &half);
   EXPECT_EQ(rest.params, whole.params);
   for (size_t i = 0; i < rest.rounds.size(); ++i) EXPECT_EQ(rest.rounds[i].train_loss, whole.rounds[i + 3].train_loss);
   // A checkpoint whose recall has the wrong number of classes is an error naming it.
@@ -280,7 +263,7 @@ TEST(Feedback, ResumeAfterAReplanIsExact) {
   for (StateTensor& s : bad.tensors)
     if (s.name == "feedback/recall") s.data.resize(3), s.shape = {3};
   const Runs broken{{}, half.params, bad};
-  EXPECT_ERROR_MENTIONS(train(c, 6, 4, &broken), "checkpoint");
+  EXPECT_ERROR_MENTIONS(train(c, 6, 4, 0, &broken), "checkpoint");
 }
 
 }  // namespace

@@ -112,9 +112,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   options.graphs = config.cuda_graphs;
   trainer_ = std::make_unique<ReplicaTrainer>(backend, *model_, options);
   if (config.cuda_graphs && !trainer_->records_graphs()) {
-    spdlog::warn("train.cuda_graphs has no effect here: it needs a backend with graphs (cuda, not {}), waves of "
-                 "replicas and a model without dropout ({} has {})",
-                 backend.name(), config.model, model_->describe().find("dropout") != std::string::npos ? "some" : "none");
+    spdlog::warn("train.cuda_graphs has no effect here: {}", trainer_->why_no_graphs());
   }
   if (feedback_.active() && feedback_.source == "server") {
     // A balanced share of each class of the test set measures the model for the loop; the test

@@ -141,13 +141,16 @@ TrainStats ReplicaTrainer::train(const std::vector<StepPlan>& plans, const std::
   return stats;
 }
 
-bool ReplicaTrainer::use_graphs() const {
-  if (!options_.graphs || !backend_.supports_graphs() || tile_ == 1) return false;
+std::string ReplicaTrainer::why_no_graphs() const {
+  if (!backend_.supports_graphs()) return backend_.name() + " records no graphs";
+  if (tile_ == 1) return "replicas train one at a time, not in waves";
   // Dropout draws a new mask every step from arguments of its launch: a replay would repeat one.
   for (const auto& layer : model_.layers())
-    if (layer->kind() == "dropout") return false;
-  return true;
+    if (layer->kind() == "dropout") return model_.name() + " has dropout, whose masks change every step";
+  return "";
 }
+
+bool ReplicaTrainer::use_graphs() const { return options_.graphs && why_no_graphs().empty(); }
 
 bool ReplicaTrainer::fused_sgd() const {
   return options_.optimizer.kind == OptimizerKind::kSgd && !(options_.client && options_.client->changes_gradient());

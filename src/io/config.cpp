@@ -260,9 +260,7 @@ void read_systems(ConfigReader& r, SystemsConfig& y) {
   if (y.day_rounds < 1) r.fail(s, "day_rounds", fmt::format("must be at least 1, got {}", y.day_rounds));
   range("dropout", y.dropout, 0, 0.999);
   range("deadline", y.deadline, 0, 1e12);
-  if (y.late != "client" && y.late != "mediator") {
-    r.fail(s, "late", fmt::format("\"{}\" is not one of client or mediator", y.late));
-  }
+  require_name(r, s, "late", y.late, {"client", "mediator"});
 }
 
 // [feedback]: the loop from per-class recall into augmentation, the scheduler's target and sampling.
@@ -278,9 +276,7 @@ void read_feedback(ConfigReader& r, FeedbackConfig& f) {
   r.read(s, "target", f.target);
   r.read(s, "sampling", f.sampling);
   if (f.every < 0) r.fail(s, "every", fmt::format("must be >= 0 (0: no feedback), got {}", f.every));
-  if (f.source != "server" && f.source != "federated") {
-    r.fail(s, "source", fmt::format("\"{}\" is not one of server or federated", f.source));
-  }
+  require_name(r, s, "source", f.source, {"server", "federated"});
   if (!(f.validation > 0 && f.validation < 1)) {
     r.fail(s, "validation", fmt::format("must be a share in (0, 1), got {}", f.validation));
   }

@@ -38,6 +38,8 @@ struct LibraryConv {
   ConvGeometry g;
   int out_c = 1;
   int replicas = 1, batch = 1;
+  int64_t input_floats() const { return int64_t(batch) * g.in_pixels(); }  // one replica's
+  int64_t output_floats() const { return int64_t(batch) * out_c * g.out_positions(); }
 };
 
 class Backend {

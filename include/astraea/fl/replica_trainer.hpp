@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "astraea/fl/client_algorithm.hpp"
@@ -63,8 +64,10 @@ class ReplicaTrainer {
                    const float* global, float* acc, uint32_t round);
 
   int tile() const { return tile_; }
-  // Whether waves replay recorded steps (TrainerOptions::graphs, where the backend and model allow).
+  // Whether waves replay recorded steps (TrainerOptions::graphs, where the backend and model allow),
+  // and why they could not (empty when they can).
   bool records_graphs() const { return use_graphs(); }
+  std::string why_no_graphs() const;
   // Floats between replica rows of a wave (num_params() rounded up to row_align; packed for lanes).
   int64_t row_stride() const { return stride_; }
   size_t workspace_bytes() const;

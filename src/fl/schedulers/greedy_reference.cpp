@@ -12,57 +12,13 @@
 
 namespace astraea {
 
-MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma) {
-  ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
-  int64_t most = 0;
-  for (size_t i = 0; i < ids.size() * classes; ++i) most = std::max<int64_t>(most, histograms[i]);
-  const MediatorScore score(classes, std::min<int64_t>(most * gamma, 1 << 16));
-  std::vector<size_t> remaining(ids.size());
-  std::iota(remaining.begin(), remaining.end(), 0);
-  std::vector<int64_t> merged(classes);
-  std::vector<double> scores;
-  MediatorGroups groups;
-  while (!remaining.empty()) {
-    std::fill(merged.begin(), merged.end(), 0);
-    std::vector<int64_t> group;
-    while (!remaining.empty() && static_cast<int>(group.size()) < gamma) {
-      scores.resize(remaining.size());
-      double least = std::numeric_limits<double>::infinity();
-      for (size_t j = 0; j < remaining.size(); ++j) {
-        scores[j] = score.score(merged.data(), histograms + remaining[j] * classes);
-        least = std::min(least, scores[j]);
-      }
-      size_t at = 0;  // remaining is ascending: the first within the tie window is the lowest id
-      while (scores[at] > least + kScoreTie) ++at;
-      const size_t pick = remaining[at];
-      for (int y = 0; y < classes; ++y) merged[y] += histograms[pick * classes + y];
-      group.push_back(ids[pick]);
-      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(at));
-    }
-    groups.push_back(std::move(group));
-  }
-  return groups;
-}
+namespace {
 
-MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma, const std::vector<double>& target) {
-  ASTRAEA_CHECK(gamma >= 1 && int(target.size()) == classes, "gamma {}, {} target weights", gamma, target.size());
-  const double sum = std::accumulate(target.begin(), target.end(), 0.0);
-  std::vector<double> log_t(classes);
-  for (int y = 0; y < classes; ++y) log_t[y] = target[y] > 0 ? std::log(target[y] / sum) : -1e300;
-  // KL(p || t) = sum_y p_y log p_y - sum_y p_y log t_y, with p = v / T.
-  const auto score = [&](const int64_t* m, const int32_t* x) {
-    int64_t total = 0;
-    double g = 0, cross = 0;
-    for (int y = 0; y < classes; ++y) {
-      const int64_t v = m[y] + x[y];
-      total += v;
-      g += v_log_v(double(v));
-      if (v > 0) cross += double(v) * log_t[y];
-    }
-    return total > 0 ? (g - cross) / double(total) - std::log(double(total)) : 0.0;
-  };
+// The pseudo-code's loop for any score(merged, row): every remaining client scored for every pick;
+// the pick is the first (lowest id: `remaining` ascends) within kScoreTie of the minimum.
+template <typename Score>
+MediatorGroups brute_force_greedy(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
+                                  Score&& score) {
   std::vector<size_t> remaining(ids.size());
   std::iota(remaining.begin(), remaining.end(), 0);
   std::vector<int64_t> merged(classes);
@@ -88,6 +44,38 @@ MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes
     groups.push_back(std::move(group));
   }
   return groups;
+}
+
+}  // namespace
+
+MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma) {
+  ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
+  int64_t most = 0;
+  for (size_t i = 0; i < ids.size() * classes; ++i) most = std::max<int64_t>(most, histograms[i]);
+  const MediatorScore score(classes, std::min<int64_t>(most * gamma, 1 << 16));
+  return brute_force_greedy(histograms, classes, ids, gamma,
+                            [&](const int64_t* m, const int32_t* x) { return score.score(m, x); });
+}
+
+MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
+                                          int gamma, const std::vector<double>& target) {
+  ASTRAEA_CHECK(gamma >= 1 && int(target.size()) == classes, "gamma {}, {} target weights", gamma, target.size());
+  const double sum = std::accumulate(target.begin(), target.end(), 0.0);
+  std::vector<double> log_t(classes);
+  for (int y = 0; y < classes; ++y) log_t[y] = target[y] > 0 ? std::log(target[y] / sum) : -1e300;
+  // KL(p || t) = sum_y p_y log p_y - sum_y p_y log t_y, with p = v / T.
+  return brute_force_greedy(histograms, classes, ids, gamma, [&](const int64_t* m, const int32_t* x) {
+    int64_t total = 0;
+    double g = 0, cross = 0;
+    for (int y = 0; y < classes; ++y) {
+      const int64_t v = m[y] + x[y];
+      total += v;
+      g += v_log_v(double(v));
+      if (v > 0) cross += double(v) * log_t[y];
+    }
+    return total > 0 ? (g - cross) / double(total) - std::log(double(total)) : 0.0;
+  });
 }
 
 namespace schedulers {

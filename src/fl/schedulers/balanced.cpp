@@ -2,8 +2,8 @@
 // them into the last, short one) while the objective falls. Objective "mean": the sample-weighted
 // mean mediator KL, i.e. sum_m C_m with C_m = sum_y f(h_my) - f(T_m) = T_m (KL_m - log N), f(v) =
 // v log v; it can never go below the pooled distribution's KL (the floor). Objective "max": the
-// worst mediator's KL. Each pass visits the mediators from the worst down; each is offered its
-// `kPartners` most complementary mediators (the most negative dot product of the deviations of
+// worst mediator's KL, lowered by further passes from the mean's groups. Each pass visits the
+// mediators from the worst down; each is offered its `kPartners` most complementary mediators (the most negative dot product of the deviations of
 // their distributions from the pooled one; with many mediators, searched among those whose most
 // over-represented class is the one it lacks most) and takes the best improving swap or move.
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
@@ -240,6 +240,17 @@ class BalancedScheduler final : public MediatorScheduler {
   explicit BalancedScheduler(const SchedulerOptions& o)
       : gamma_(o.gamma), worst_case_(o.balance == "max"), passes_(o.balance_passes), seed_(o.seed) {}
   std::string name() const override { return "balanced"; }
+  // Passes until one changes nothing, then kicks (iterated local search) while passes are left.
+  void improve(Balancer& balancer, bool worst_case, HostEngine& engine) const {
+    int used = 0;
+    while (used < passes_ && balancer.pass(worst_case)) ++used;
+    while (++used < passes_) {
+      const Balancer before = balancer;
+      balancer.kick(engine);
+      while (used < passes_ && balancer.pass(worst_case)) ++used;
+      if (!(balancer.objective(worst_case) < before.objective(worst_case))) balancer = before;
+    }
+  }
   MediatorGroups schedule_rows(const int32_t* rows, int classes, const std::vector<int64_t>& ids,
                                uint32_t round) override {
     std::vector<int64_t> positions(ids.size());
@@ -253,14 +264,20 @@ class BalancedScheduler final : public MediatorScheduler {
       }
       const MediatorScore score(classes, std::min<int64_t>(largest * gamma_, 1 << 20));
       Balancer balancer(rows, classes, groups, gamma_, score, target_);
-      int used = 0;
-      while (used < passes_ && balancer.pass(worst_case_)) ++used;
       HostEngine engine = make_host_engine(seed_, RngStream::kScheduler, round, 1);
-      while (++used < passes_) {
-        const Balancer before = balancer;
-        balancer.kick(engine);
-        while (used < passes_ && balancer.pass(worst_case_)) ++used;
-        if (!(balancer.objective(worst_case_) < before.objective(worst_case_))) balancer = before;
+      if (worst_case_) {
+        // The worst mediator is lowered from the mean's optimum: swaps that only ever lower the
+        // worst of two mediators get stuck early when started from the greedy's groups. Should the
+        // mean's groups leave a worse worst mediator than the greedy's, the swaps start from those.
+        const Balancer greedy = balancer;
+        improve(balancer, false, engine);
+        improve(balancer, true, engine);
+        if (balancer.objective(true) > greedy.objective(true)) {
+          balancer = greedy;
+          improve(balancer, true, engine);
+        }
+      } else {
+        improve(balancer, false, engine);
       }
       groups = balancer.positions();
     }

@@ -177,31 +177,20 @@ struct Entry {
 };
 
 // One size bucket's candidates of one dominant class, by increasing peak count, with copies of their
-// histograms in that order: a pick's scan reads them front to back.
+// histograms in that order: a pick's scan reads them front to back. Only live candidates: the
+// picks come from the low peaks the scans read most, and dead entries there cost more to step over
+// (an unpredictable branch each) than moving the tail once.
 struct Group {
   std::vector<int64_t> peak;
   std::vector<uint32_t> candidate;
   std::vector<int32_t> counts;  // [entries x classes]
-  std::vector<uint8_t> live;
-  size_t dead = 0;
   size_t entries() const { return peak.size(); }
-  // Drops dead entries; `entry_of` (candidate -> its entry) follows.
-  void compact(int classes, std::vector<uint32_t>& entry_of) {
-    size_t to = 0;
-    for (size_t k = 0; k < entries(); ++k) {
-      if (!live[k]) continue;
-      peak[to] = peak[k];
-      candidate[to] = candidate[k];
-      std::copy_n(counts.begin() + k * classes, classes, counts.begin() + to * classes);
-      live[to] = 1;
-      entry_of[candidate[to]] = static_cast<uint32_t>(to);
-      ++to;
-    }
-    peak.resize(to);
-    candidate.resize(to);
-    counts.resize(to * classes);
-    live.resize(to);
-    dead = 0;
+  // Drops entry k; `entry_of` (candidate -> its entry) follows.
+  void erase(size_t k, int classes, std::vector<uint32_t>& entry_of) {
+    peak.erase(peak.begin() + std::ptrdiff_t(k));
+    candidate.erase(candidate.begin() + std::ptrdiff_t(k));
+    counts.erase(counts.begin() + std::ptrdiff_t(k * classes), counts.begin() + std::ptrdiff_t((k + 1) * classes));
+    for (size_t j = k; j < entries(); ++j) entry_of[candidate[j]] = static_cast<uint32_t>(j);
   }
 };
 
@@ -270,7 +259,6 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           g.peak.push_back(e.peak);
           g.candidate.push_back(static_cast<uint32_t>(e.candidate));
           g.counts.insert(g.counts.end(), cand.row[e.candidate], cand.row[e.candidate] + classes);
-          g.live.push_back(1);
         }
       }
     }
@@ -313,12 +301,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         // A first incumbent, so that the bounds bite from the start: each group's flattest candidate.
         for (SizeBucket* b : visit) {
           for (const Group& g : b->by_class) {
-            for (size_t k = 0; k < g.entries(); ++k) {
-              if (!g.live[k]) continue;
-              window.offer(score.score(merged.data(), &g.counts[k * classes]), cand.representative(g.candidate[k]),
-                           g.candidate[k]);
-              break;
-            }
+            if (g.entries() > 0)
+              window.offer(score.score(merged.data(), &g.counts[0]), cand.representative(g.candidate[0]), g.candidate[0]);
           }
         }
         // Threads prune against the lowest score any of them has seen (`shared`): still a score some
@@ -337,7 +321,6 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               if (turn++ % count != thread) continue;  // whole groups: each thread reads its own memory
               const Group& g = b->by_class[y];
               for (size_t k = 0; k < g.entries(); ++k) {
-                if (!g.live[k]) continue;
                 // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
                 // recompute when the cutoff has fallen by a tenth.
                 const double c = cutoff();
@@ -372,10 +355,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       cand.take(u);
       --left;
       if (!cand.alive(u)) {
-        // Drop dead candidates from their group once they are half of it.
-        Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
-        g.live[entry_of[u]] = 0;
-        if (++g.dead * 2 > g.entries()) g.compact(classes, entry_of);
+        buckets[bucket_of[u]].by_class[dominant[u]].erase(entry_of[u], classes, entry_of);
       }
     }
     groups.push_back(std::move(group));

@@ -3,9 +3,10 @@
 // mean mediator KL, i.e. sum_m C_m with C_m = sum_y f(h_my) - f(T_m) = T_m (KL_m - log N), f(v) =
 // v log v; it can never go below the pooled distribution's KL (the floor). Objective "max": the
 // worst mediator's KL, lowered by further passes from the mean's groups. Each pass visits the
-// mediators from the worst down; each is offered its `kPartners` most complementary mediators (the most negative dot product of the deviations of
-// their distributions from the pooled one; with many mediators, searched among those whose most
-// over-represented class is the one it lacks most) and takes the best improving swap or move.
+// mediators from the worst down; each is offered its `kPartners` most complementary mediators
+// (the most negative dot product of the deviations of their distributions from the pooled one;
+// with many mediators, searched among those whose most over-represented class is the one it lacks
+// most) and takes the best improving swap or move.
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
 // Passes left over once no single swap helps go to iterated local search: a seeded random swap
 // between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
@@ -266,9 +267,10 @@ class BalancedScheduler final : public MediatorScheduler {
       Balancer balancer(rows, classes, groups, gamma_, score, target_);
       HostEngine engine = make_host_engine(seed_, RngStream::kScheduler, round, 1);
       if (worst_case_) {
-        // The worst mediator is lowered from the mean's optimum: swaps that only ever lower the
-        // worst of two mediators get stuck early when started from the greedy's groups. Should the
-        // mean's groups leave a worse worst mediator than the greedy's, the swaps start from those.
+        // The worst mediator is lowered from the mean's groups: swaps that only ever lower the
+        // worst of two mediators get stuck early when started from the greedy's. Should the mean's
+        // groups end with a worse worst mediator than the greedy's, the swaps start from the
+        // greedy's instead (never worse than the greedy, as for objective mean).
         const Balancer greedy = balancer;
         improve(balancer, false, engine);
         improve(balancer, true, engine);

@@ -37,6 +37,11 @@ class MediatorScore {
     return kl_from_sums(log_n_, double(total), total > 0 ? log_of(total) : 0.0, g);
   }
 
+  // The tables behind f and log_of: exact for 0 <= v < table_size().
+  const double* f_table() const { return table_.data(); }
+  const double* log_table() const { return logs_.data(); }
+  int64_t table_size() const { return static_cast<int64_t>(table_.size()); }
+
   int classes() const { return classes_; }
   double log_classes() const { return log_n_; }
 

@@ -4,7 +4,7 @@
 //  - identical histograms are one candidate whose representative is its lowest remaining id;
 //  - an empty mediator's pick depends only on the candidates' own scores: a sorted list serves it;
 //  - otherwise candidates sit in buckets of similar size (ratio 1.25), each sorted by peak count
-//    a = max_y x_y, and two lower bounds skip what cannot reach the tie window:
+//    a = max_y x_y, and three lower bounds skip what cannot reach the tie window:
 //      * water-filling: no candidate of size <= s scores below WF(s), the open mediator with s
 //        samples poured into its smallest classes (the minimum of a convex function over the
 //        simplex), and WF is non-increasing in s; buckets are visited by increasing WF of their
@@ -12,7 +12,10 @@
 //      * the peak: merged class y* holds at least (min_y m_y + a) / (T + s) of the mass, so by the
 //        data-processing inequality (two bins: y* and the rest) the score is at least the binary
 //        KL of that share; within a bucket, candidates are visited by increasing a and the first
-//        one above the window ends the bucket.
+//        one above the window ends the bucket;
+//      * the rest (rest_bound.hpp): with a samples of y, the candidate's other s - a samples at
+//        best water-fill the mediator's other classes; eight candidates at a time are checked
+//        against that before any is scored exactly.
 // Each group keeps copies of its candidates' histograms in scan order, so a pick's scan reads
 // memory front to back instead of chasing each candidate's row through the input. Large
 // populations are scanned by several threads, each over every other group with its own window.
@@ -29,6 +32,7 @@
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/backend/backend.hpp"
 #include "astraea/fl/mediator_score.hpp"
+#include "astraea/fl/rest_bound.hpp"
 #include "schedulers.hpp"
 
 namespace astraea {
@@ -36,6 +40,8 @@ namespace {
 
 // Safety margin for pruning: the bound is exact mathematics computed in doubles.
 constexpr double kBoundSlack = 1e-10;
+// The rest bound's table: larger rests read the entry at the cap (a looser bound).
+constexpr int kRestCap = 255;
 
 struct HistogramHash {
   int classes;
@@ -181,16 +187,32 @@ struct Entry {
 // picks come from the low peaks the scans read most, and dead entries there cost more to step over
 // (an unpredictable branch each) than moving the tail once.
 struct Group {
-  std::vector<int64_t> peak;
+  std::vector<int32_t> peak, size;  // padded with zeros to whole blocks of kBoundLanes
   std::vector<uint32_t> candidate;
   std::vector<int32_t> counts;  // [entries x classes]
-  size_t entries() const { return peak.size(); }
+  size_t entries() const { return candidate.size(); }
+  void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row, int classes) {
+    peak.insert(peak.begin() + std::ptrdiff_t(entries()), peak_count);
+    size.insert(size.begin() + std::ptrdiff_t(entries()), static_cast<int32_t>(samples));
+    candidate.push_back(u);
+    counts.insert(counts.end(), row, row + classes);
+    pad();
+  }
   // Drops entry k; `entry_of` (candidate -> its entry) follows.
   void erase(size_t k, int classes, std::vector<uint32_t>& entry_of) {
     peak.erase(peak.begin() + std::ptrdiff_t(k));
+    size.erase(size.begin() + std::ptrdiff_t(k));
     candidate.erase(candidate.begin() + std::ptrdiff_t(k));
     counts.erase(counts.begin() + std::ptrdiff_t(k * classes), counts.begin() + std::ptrdiff_t((k + 1) * classes));
     for (size_t j = k; j < entries(); ++j) entry_of[candidate[j]] = static_cast<uint32_t>(j);
+    pad();
+  }
+
+ private:
+  void pad() {
+    const size_t padded = (entries() + kBoundLanes - 1) / kBoundLanes * kBoundLanes;
+    peak.resize(padded, 0);
+    size.resize(padded, 0);
   }
 };
 
@@ -256,9 +278,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         Group& g = buckets[b].by_class[y];
         for (const Entry& e : list) {
           entry_of[e.candidate] = static_cast<uint32_t>(g.entries());
-          g.peak.push_back(e.peak);
-          g.candidate.push_back(static_cast<uint32_t>(e.candidate));
-          g.counts.insert(g.counts.end(), cand.row[e.candidate], cand.row[e.candidate] + classes);
+          g.push(static_cast<int32_t>(e.peak), cand.size[e.candidate], static_cast<uint32_t>(e.candidate),
+                 cand.row[e.candidate], classes);
         }
       }
     }
@@ -272,6 +293,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   // least the final one), so the pick is the same.
   if (threads == 0) threads = distinct >= 20000 ? omp_get_max_threads() : 1;
   std::vector<TieWindow> windows(size_t(std::max(threads, 1)));
+  std::vector<RestTable> rests(windows.size(), RestTable(classes, score, kRestCap));
+  const RestBoundKernel bound_kernel = best_rest_bound_kernel();
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
@@ -305,6 +328,10 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               window.offer(score.score(merged.data(), &g.counts[0]), cand.representative(g.candidate[0]), g.candidate[0]);
           }
         }
+        // The bound reads f at m_y + a and log at T + s from the score's tables: every index must be
+        // in them.
+        bool tables_fit = merged_total > 0 && merged_total + largest_client < score.table_size();
+        for (int y = 0; y < classes; ++y) tables_fit = tables_fit && merged[y] + most < score.table_size();
         // Threads prune against the lowest score any of them has seen (`shared`): still a score some
         // candidate reaches, so still a valid cutoff.
         std::atomic<double> shared{window.least()};
@@ -314,24 +341,40 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           auto cutoff = [&] {
             return count == 1 ? w.cutoff() : std::min(w.cutoff(), shared.load(std::memory_order_relaxed) + kScoreTie);
           };
+          RestTable& rest = rests[size_t(thread)];
+          rest.reset(merged.data());
+          RestBoundInputs in{score.f_table(), score.log_table(), nullptr, rest.cap(), 0,
+                             static_cast<int32_t>(merged_total), score.log_classes()};
           for (SizeBucket* b : visit) {
             if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
             const double mass = total + double(b->largest);
             for (int y = 0; y < classes; ++y) {
               if (turn++ % count != thread) continue;  // whole groups: each thread reads its own memory
               const Group& g = b->by_class[y];
-              for (size_t k = 0; k < g.entries(); ++k) {
+              if (g.entries() == 0) continue;
+              if (tables_fit) {
+                in.rest = rest.row(y);
+                in.merged_y = static_cast<int32_t>(merged[y]);
+              }
+              for (size_t first = 0; first < g.entries(); first += kBoundLanes) {
                 // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
                 // recompute when the cutoff has fallen by a tenth.
                 const double c = cutoff();
                 if (c < 0.9 * share_for || share_for < 0) share = max_share((share_for = c) + kBoundSlack, classes);
-                if (double(merged[y] + g.peak[k]) > share * mass * (1 + 1e-12)) break;  // and all larger peaks
-                const size_t u = g.candidate[k];
-                const double s = score.score(merged.data(), &g.counts[k * classes]);
-                w.offer(s, cand.representative(u), u);
-                if (count > 1) {
-                  double seen = shared.load(std::memory_order_relaxed);
-                  while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
+                // Peaks ascend: a block whose first peak is too large ends the group.
+                if (double(merged[y] + g.peak[first]) > share * mass * (1 + 1e-12)) break;
+                const size_t lanes = std::min<size_t>(kBoundLanes, g.entries() - first);
+                uint32_t pass = (1u << lanes) - 1;
+                if (tables_fit) pass &= bound_kernel(in, &g.peak[first], &g.size[first], c + kBoundSlack);
+                for (; pass != 0; pass &= pass - 1) {
+                  const size_t k = first + size_t(__builtin_ctz(pass));
+                  const size_t u = g.candidate[k];
+                  const double s = score.score(merged.data(), &g.counts[k * classes]);
+                  w.offer(s, cand.representative(u), u);
+                  if (count > 1) {
+                    double seen = shared.load(std::memory_order_relaxed);
+                    while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
+                    }
                   }
                 }
               }

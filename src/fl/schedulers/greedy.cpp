@@ -32,7 +32,7 @@
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/backend/backend.hpp"
 #include "astraea/fl/mediator_score.hpp"
-#include "astraea/fl/rest_bound.hpp"
+#include "astraea/fl/score_screen.hpp"
 #include "schedulers.hpp"
 
 namespace astraea {
@@ -40,8 +40,6 @@ namespace {
 
 // Safety margin for pruning: the bound is exact mathematics computed in doubles.
 constexpr double kBoundSlack = 1e-10;
-// The rest bound's table: larger rests read the entry at the cap (a looser bound).
-constexpr int kRestCap = 255;
 
 struct HistogramHash {
   int classes;
@@ -102,7 +100,8 @@ Candidates dedupe(const int32_t* rows, int classes, size_t count, const Mediator
   return c;
 }
 
-// Lowest position among candidates scoring within kScoreTie of the minimum.
+// Lowest position among candidates scoring within kScoreTie of the minimum. Entries name the
+// candidate; its representative (the position) is looked up once, for the winner.
 class TieWindow {
  public:
   void reset() {
@@ -111,51 +110,50 @@ class TieWindow {
   }
   double cutoff() const { return least_ + kScoreTie; }
   double least() const { return least_; }
-  void offer(double s, size_t position, size_t candidate) {
+  void offer(double s, size_t candidate) {
     if (s > least_ + kScoreTie) return;
     if (s < least_) {
       least_ = s;
       window_.erase(std::remove_if(window_.begin(), window_.end(), [&](const Entry& e) { return e.score > cutoff(); }),
                     window_.end());
     }
-    window_.push_back(Entry{s, position, candidate});
+    window_.push_back(Entry{s, candidate});
   }
   // Offers every entry of this window to `into`.
   void offer_all(TieWindow& into) const {
-    for (const Entry& e : window_) into.offer(e.score, e.position, e.candidate);
+    for (const Entry& e : window_) into.offer(e.score, e.candidate);
   }
-  size_t winner() const {  // the candidate
-    const Entry* best = nullptr;
+  size_t winner(const Candidates& cand) const {  // the candidate
+    size_t best = window_.front().candidate;
     for (const Entry& e : window_)
-      if (!best || e.position < best->position) best = &e;
-    return best->candidate;
+      if (cand.representative(e.candidate) < cand.representative(best)) best = e.candidate;
+    return best;
   }
 
  private:
   struct Entry {
     double score;
-    size_t position, candidate;
+    size_t candidate;
   };
   double least_ = 0;
   std::vector<Entry> window_;
 };
 
 // WF(s): the open mediator (sorted counts `sorted`, total `total`) with s samples water-filled
-// into its smallest classes, continuously.
-double water_fill_bound(const std::vector<double>& sorted, double total, double s, double log_n) {
+// into its smallest classes, continuously. `rest_f[k]`: the sum of f over sorted[k..].
+double water_fill_bound(const std::vector<double>& sorted, const std::vector<double>& rest_f, int64_t total, int64_t s,
+                        const MediatorScore& score) {
   const size_t n = sorted.size();
   double level = sorted[0], spent = 0;
   size_t k = 1;  // classes raised to `level`
-  while (k < n && spent + (sorted[k] - level) * k <= s) {
+  while (k < n && spent + (sorted[k] - level) * k <= double(s)) {
     spent += (sorted[k] - level) * k;
     level = sorted[k];
     ++k;
   }
-  level += (s - spent) / k;
-  const double t = total + s;
-  double g = 0;
-  for (size_t y = 0; y < n; ++y) g += v_log_v(y < k ? level : sorted[y]);
-  return kl_from_sums(log_n, t, std::log(t), g);
+  level += (double(s) - spent) / k;
+  const int64_t t = total + s;
+  return kl_from_sums(score.log_classes(), double(t), score.log_of(t), double(k) * v_log_v(level) + rest_f[k]);
 }
 
 // D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.
@@ -170,12 +168,31 @@ double binary_kl(double q, int classes) {
 double max_share(double bound, int classes) {
   double lo = 1.0 / classes, hi = 1.0;
   if (binary_kl(hi, classes) <= bound) return 1.0;
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 30; ++i) {  // hi stays a valid bound: 2^-30 is precise enough
     const double mid = 0.5 * (lo + hi);
     (binary_kl(mid, classes) <= bound ? lo : hi) = mid;
   }
   return hi;
 }
+
+// q* for every cutoff, from a geometric grid of cutoffs: the entry at the first grid point at or
+// above the cutoff (q* grows with the cutoff, so that is a valid, slightly looser bound).
+class ShareTable {
+ public:
+  explicit ShareTable(int classes) {
+    for (double c = 1e-9; c < std::log(double(classes)); c *= 1.02) {
+      cutoffs_.push_back(c);
+      shares_.push_back(max_share(c + kBoundSlack, classes));
+    }
+  }
+  double at(double cutoff) const {
+    const size_t i = size_t(std::lower_bound(cutoffs_.begin(), cutoffs_.end(), cutoff) - cutoffs_.begin());
+    return i < shares_.size() ? shares_[i] : 1.0;
+  }
+
+ private:
+  std::vector<double> cutoffs_, shares_;
+};
 
 struct Entry {
   int64_t peak;
@@ -183,36 +200,84 @@ struct Entry {
 };
 
 // One size bucket's candidates of one dominant class, by increasing peak count, with copies of their
-// histograms in that order: a pick's scan reads them front to back. Only live candidates: the
-// picks come from the low peaks the scans read most, and dead entries there cost more to step over
-// (an unpredictable branch each) than moving the tail once.
+// histograms in that order, in blocks of kScreenLanes stored class by class (the screen's layout):
+// a pick's scan reads them front to back. A candidate that leaves clears its slot's bit in `live`
+// (a dead lane costs the screen nothing but its lane); once a quarter of the slots are dead the
+// group is rewritten without them.
 struct Group {
-  std::vector<int32_t> peak, size;  // padded with zeros to whole blocks of kBoundLanes
-  std::vector<uint32_t> candidate;
-  std::vector<int32_t> counts;  // [entries x classes]
-  size_t entries() const { return candidate.size(); }
-  void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row, int classes) {
-    peak.insert(peak.begin() + std::ptrdiff_t(entries()), peak_count);
-    size.insert(size.begin() + std::ptrdiff_t(entries()), static_cast<int32_t>(samples));
+  int classes = 0;
+  std::vector<int32_t> peak, size;  // [slots], padded with zeros to whole blocks
+  std::vector<uint32_t> candidate;  // [slots]
+  std::vector<int32_t> lanes;       // [blocks][classes][kScreenLanes]
+  std::vector<uint32_t> live;       // [blocks]: the slots holding a live candidate
+  size_t alive = 0;
+  size_t slots() const { return candidate.size(); }
+  size_t blocks() const { return live.size(); }
+  const int32_t* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
+  int32_t count(size_t k, int y) const { return block(k / kScreenLanes)[y * kScreenLanes + k % kScreenLanes]; }
+  void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row) {
+    const size_t k = slots();
     candidate.push_back(u);
-    counts.insert(counts.end(), row, row + classes);
-    pad();
-  }
-  // Drops entry k; `entry_of` (candidate -> its entry) follows.
-  void erase(size_t k, int classes, std::vector<uint32_t>& entry_of) {
-    peak.erase(peak.begin() + std::ptrdiff_t(k));
-    size.erase(size.begin() + std::ptrdiff_t(k));
-    candidate.erase(candidate.begin() + std::ptrdiff_t(k));
-    counts.erase(counts.begin() + std::ptrdiff_t(k * classes), counts.begin() + std::ptrdiff_t((k + 1) * classes));
-    for (size_t j = k; j < entries(); ++j) entry_of[candidate[j]] = static_cast<uint32_t>(j);
-    pad();
-  }
-
- private:
-  void pad() {
-    const size_t padded = (entries() + kBoundLanes - 1) / kBoundLanes * kBoundLanes;
+    const size_t padded = (slots() + kScreenLanes - 1) / kScreenLanes * kScreenLanes;
     peak.resize(padded, 0);
     size.resize(padded, 0);
+    lanes.resize(padded * size_t(classes), 0);
+    live.resize(padded / kScreenLanes, 0);
+    peak[k] = peak_count;
+    size[k] = static_cast<int32_t>(samples);
+    int32_t* b = &lanes[k / kScreenLanes * size_t(classes) * kScreenLanes];
+    for (int y = 0; y < classes; ++y) b[y * kScreenLanes + k % kScreenLanes] = row[y];
+    live[k / kScreenLanes] |= 1u << (k % kScreenLanes);
+    ++alive;
+  }
+  size_t first_live() const {  // alive > 0
+    size_t b = 0;
+    while (live[b] == 0) ++b;
+    return b * kScreenLanes + size_t(__builtin_ctz(live[b]));
+  }
+  // The candidate in slot k leaves; `entry_of` (candidate -> its slot) follows a rewrite.
+  void erase(size_t k, std::vector<uint32_t>& entry_of) {
+    live[k / kScreenLanes] &= ~(1u << (k % kScreenLanes));
+    --alive;
+    if (8 * (slots() - alive) <= slots()) return;
+    Group kept;
+    kept.classes = classes;
+    std::vector<int32_t> row(static_cast<size_t>(classes));
+    for (size_t j = 0; j < slots(); ++j) {
+      if (!(live[j / kScreenLanes] >> (j % kScreenLanes) & 1u)) continue;
+      for (int y = 0; y < classes; ++y) row[size_t(y)] = count(j, y);
+      entry_of[candidate[j]] = static_cast<uint32_t>(kept.slots());
+      kept.push(peak[j], size[j], candidate[j], row.data());
+    }
+    *this = std::move(kept);
+  }
+};
+
+// Every group's first entry (its flattest candidate), in the screen's layout: screened together,
+// they give each pick a first incumbent for one exact score.
+struct Heads {
+  int classes = 0;
+  std::vector<int32_t> lanes, size;  // [blocks][classes][kScreenLanes], [blocks x kScreenLanes]
+  std::vector<uint32_t> candidate;   // [group]
+  std::vector<uint32_t> live;        // [block]: lanes whose group has entries
+  Heads(int n, size_t groups) : classes(n) {
+    const size_t blocks = (groups + kScreenLanes - 1) / kScreenLanes;
+    lanes.assign(blocks * size_t(n) * kScreenLanes, 0);
+    size.assign(blocks * kScreenLanes, 0);
+    candidate.assign(groups, 0);
+    live.assign(blocks, 0);
+  }
+  size_t blocks() const { return live.size(); }
+  const int32_t* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
+  void set(size_t group, const Group& g) {
+    const size_t b = group / kScreenLanes, l = group % kScreenLanes;
+    const uint32_t bit = 1u << l;
+    live[b] = g.alive > 0 ? live[b] | bit : live[b] & ~bit;
+    if (g.alive == 0) return;
+    const size_t k = g.first_live();
+    for (int y = 0; y < classes; ++y) lanes[(b * size_t(classes) + size_t(y)) * kScreenLanes + l] = g.count(k, y);
+    size[group] = g.size[k];
+    candidate[group] = g.candidate[k];
   }
 };
 
@@ -265,7 +330,10 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       top = std::max(top, bucket_of[u]);
     }
     buckets.resize(top + 1);
-    for (auto& b : buckets) b.by_class.resize(classes);
+    for (auto& b : buckets) {
+      b.by_class.resize(classes);
+      for (Group& g : b.by_class) g.classes = classes;
+    }
     std::vector<std::vector<std::vector<Entry>>> lists(buckets.size(), std::vector<std::vector<Entry>>(classes));
     for (size_t u = 0; u < distinct; ++u) {
       lists[bucket_of[u]][dominant[u]].push_back(Entry{peak[u], u});
@@ -277,9 +345,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& c) { return a.peak < c.peak; });
         Group& g = buckets[b].by_class[y];
         for (const Entry& e : list) {
-          entry_of[e.candidate] = static_cast<uint32_t>(g.entries());
+          entry_of[e.candidate] = static_cast<uint32_t>(g.slots());
           g.push(static_cast<int32_t>(e.peak), cand.size[e.candidate], static_cast<uint32_t>(e.candidate),
-                 cand.row[e.candidate], classes);
+                 cand.row[e.candidate]);
         }
       }
     }
@@ -287,18 +355,22 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   std::vector<SizeBucket*> visit;
   for (auto& b : buckets)
     if (b.largest > 0) visit.push_back(&b);
+  Heads heads(classes, buckets.size() * size_t(classes));
+  for (size_t b = 0; b < buckets.size(); ++b)
+    for (int y = 0; y < classes; ++y) heads.set(b * size_t(classes) + size_t(y), buckets[b].by_class[size_t(y)]);
   // Threads scan interleaved groups, each pruning against its own window (and the lowest score any
   // has seen); merged, the windows hold
   // every candidate the one window would (what a thread prunes scores above its cutoff, which is at
   // least the final one), so the pick is the same.
   if (threads == 0) threads = distinct >= 20000 ? omp_get_max_threads() : 1;
   std::vector<TieWindow> windows(size_t(std::max(threads, 1)));
-  std::vector<RestTable> rests(windows.size(), RestTable(classes, score, kRestCap));
-  const RestBoundKernel bound_kernel = best_rest_bound_kernel();
+  ScoreScreen screen(score);
+  const ShareTable shares(classes);
+  const ScreenKernel screen_kernel = best_screen_kernel();
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
-  std::vector<double> sorted(classes);
+  std::vector<double> sorted(classes), rest_f(classes + 1);
   TieWindow window;
   size_t left = count;
   while (left > 0) {
@@ -313,64 +385,86 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           const size_t u = by_own[j];
           if (!cand.alive(u)) continue;
           if (cand.own_score[u] > window.cutoff()) break;
-          window.offer(cand.own_score[u], cand.representative(u), u);
+          window.offer(cand.own_score[u], u);
         }
       } else {
         for (int y = 0; y < classes; ++y) sorted[y] = static_cast<double>(merged[y]);
         std::sort(sorted.begin(), sorted.end());
         const double total = static_cast<double>(merged_total);
-        for (SizeBucket* b : visit) b->bound = water_fill_bound(sorted, total, double(b->largest), score.log_classes());
+        rest_f[classes] = 0;
+        for (int y = classes - 1; y >= 0; --y) rest_f[y] = rest_f[y + 1] + score.f(static_cast<int64_t>(sorted[y]));
+        for (SizeBucket* b : visit) b->bound = water_fill_bound(sorted, rest_f, merged_total, b->largest, score);
         std::sort(visit.begin(), visit.end(), [](const SizeBucket* a, const SizeBucket* b) { return a->bound < b->bound; });
-        // A first incumbent, so that the bounds bite from the start: each group's flattest candidate.
-        for (SizeBucket* b : visit) {
-          for (const Group& g : b->by_class) {
-            if (g.entries() > 0)
-              window.offer(score.score(merged.data(), &g.counts[0]), cand.representative(g.candidate[0]), g.candidate[0]);
+        // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
+        // them, else every lane goes to the exact score.
+        const bool screened = screen.reset(merged.data(), most, largest_client);
+        // A first incumbent, so that the bounds bite from the start: the group heads' (each group's
+        // flattest candidate) best by the screen, or all of them scored exactly.
+        if (screened) {
+          float best = std::numeric_limits<float>::infinity();
+          size_t best_group = 0;
+          float lanes_screened[kScreenLanes];
+          for (size_t b = 0; b < heads.blocks(); ++b) {
+            uint32_t live = heads.live[b] & screen_kernel(screen.inputs(), heads.block(b), &heads.size[b * kScreenLanes],
+                                                          best, lanes_screened);
+            for (; live != 0; live &= live - 1) {
+              const int l = __builtin_ctz(live);
+              if (lanes_screened[l] < best) {
+                best = lanes_screened[l];
+                best_group = b * kScreenLanes + size_t(l);
+              }
+            }
+          }
+          const size_t u = heads.candidate[best_group];
+          if (best < std::numeric_limits<float>::infinity())
+            window.offer(score.score(merged.data(), cand.row[u]), u);
+        } else {
+          for (SizeBucket* b : visit) {
+            for (const Group& g : b->by_class) {
+              if (g.alive == 0) continue;
+              const size_t u = g.candidate[g.first_live()];
+              window.offer(score.score(merged.data(), cand.row[u]), u);
+            }
           }
         }
-        // The bound reads f at m_y + a and log at T + s from the score's tables: every index must be
-        // in them.
-        bool tables_fit = merged_total > 0 && merged_total + largest_client < score.table_size();
-        for (int y = 0; y < classes; ++y) tables_fit = tables_fit && merged[y] + most < score.table_size();
         // Threads prune against the lowest score any of them has seen (`shared`): still a score some
         // candidate reaches, so still a valid cutoff.
         std::atomic<double> shared{window.least()};
         auto scan = [&](TieWindow& w, int thread, int count) {
-          double share = 1.0, share_for = -1.0;  // q* for the cutoff `share_for`
-          int turn = 0;
           auto cutoff = [&] {
             return count == 1 ? w.cutoff() : std::min(w.cutoff(), shared.load(std::memory_order_relaxed) + kScoreTie);
           };
-          RestTable& rest = rests[size_t(thread)];
-          rest.reset(merged.data());
-          RestBoundInputs in{score.f_table(), score.log_table(), nullptr, rest.cap(), 0,
-                             static_cast<int32_t>(merged_total), score.log_classes()};
+          // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
+          double c = cutoff(), share = shares.at(c);
+          float screen_cutoff = screened ? screen.widened(c) : 0.0f;
           for (SizeBucket* b : visit) {
             if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
             const double mass = total + double(b->largest);
             for (int y = 0; y < classes; ++y) {
-              if (turn++ % count != thread) continue;  // whole groups: each thread reads its own memory
               const Group& g = b->by_class[y];
-              if (g.entries() == 0) continue;
-              if (tables_fit) {
-                in.rest = rest.row(y);
-                in.merged_y = static_cast<int32_t>(merged[y]);
-              }
-              for (size_t first = 0; first < g.entries(); first += kBoundLanes) {
-                // q* only grows with the cutoff, so a stale (larger) cutoff is a valid, looser bound:
-                // recompute when the cutoff has fallen by a tenth.
-                const double c = cutoff();
-                if (c < 0.9 * share_for || share_for < 0) share = max_share((share_for = c) + kBoundSlack, classes);
-                // Peaks ascend: a block whose first peak is too large ends the group.
-                if (double(merged[y] + g.peak[first]) > share * mass * (1 + 1e-12)) break;
-                const size_t lanes = std::min<size_t>(kBoundLanes, g.entries() - first);
-                uint32_t pass = (1u << lanes) - 1;
-                if (tables_fit) pass &= bound_kernel(in, &g.peak[first], &g.size[first], c + kBoundSlack);
+              if (g.alive == 0) continue;
+              // A peak above this puts more than q* of the merged mass in class y.
+              auto peak_limit = [&] { return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[y]; };
+              int64_t limit = peak_limit();
+              // Threads take every count-th block: each block stays in one core's cache.
+              for (size_t blk = size_t(thread); blk < g.blocks(); blk += size_t(count)) {
+                const size_t first = blk * kScreenLanes;
+                if (const double now = cutoff(); now < c) {
+                  c = now;
+                  share = shares.at(c);
+                  limit = peak_limit();
+                  if (screened) screen_cutoff = screen.widened(c);
+                }
+                // Peaks ascend (dead slots keep theirs): a block whose first peak is too large ends the group.
+                if (g.peak[first] > limit) break;
+                uint32_t pass = g.live[blk];
+                if (pass == 0) continue;
+                if (screened) pass &= screen_kernel(screen.inputs(), g.block(blk), &g.size[first], screen_cutoff, nullptr);
                 for (; pass != 0; pass &= pass - 1) {
                   const size_t k = first + size_t(__builtin_ctz(pass));
                   const size_t u = g.candidate[k];
-                  const double s = score.score(merged.data(), &g.counts[k * classes]);
-                  w.offer(s, cand.representative(u), u);
+                  const double s = score.score(merged.data(), g.block(blk) + (k - first), kScreenLanes);
+                  w.offer(s, u);
                   if (count > 1) {
                     double seen = shared.load(std::memory_order_relaxed);
                     while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
@@ -390,7 +484,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           for (const TieWindow& w : windows) w.offer_all(window);
         }
       }
-      const size_t u = window.winner();
+      const size_t u = window.winner(cand);
       const size_t position = cand.representative(u);
       for (int y = 0; y < classes; ++y) merged[y] += cand.row[u][y];
       merged_total += cand.size[u];
@@ -398,7 +492,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       cand.take(u);
       --left;
       if (!cand.alive(u)) {
-        buckets[bucket_of[u]].by_class[dominant[u]].erase(entry_of[u], classes, entry_of);
+        Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
+        g.erase(entry_of[u], entry_of);
+        heads.set(size_t(bucket_of[u]) * classes + dominant[u], g);
       }
     }
     groups.push_back(std::move(group));

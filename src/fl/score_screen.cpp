@@ -1,0 +1,129 @@
+#include "astraea/fl/score_screen.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "astraea/fl/mediator_score.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define ASTRAEA_SCREEN_X86 1
+#endif
+
+namespace astraea {
+
+ScoreScreen::ScoreScreen(const MediatorScore& score)
+    : score_(score),
+      f_(static_cast<size_t>(score.table_size())),
+      log_(f_.size()),
+      near_(static_cast<size_t>(score.classes()) * kScreenTable),
+      merged_(static_cast<size_t>(score.classes())) {
+  for (size_t v = 0; v < f_.size(); ++v) {
+    f_[v] = static_cast<float>(score.f_table()[v]);
+    log_[v] = static_cast<float>(score.log_table()[v]);
+  }
+  in_.classes = score.classes();
+  in_.near = near_.data();
+  in_.merged = merged_.data();
+  in_.f_table = f_.data();
+  in_.log_table = log_.data();
+  in_.log_classes = static_cast<float>(score.log_classes());
+}
+
+bool ScoreScreen::reset(const int64_t* merged, int64_t largest_count, int64_t largest_size) {
+  int64_t total = 0;
+  bool fits = true;
+  for (int y = 0; y < in_.classes; ++y) {
+    total += merged[y];
+    fits = fits && merged[y] + largest_count < score_.table_size();
+  }
+  fits = fits && total > 0 && total + largest_size < score_.table_size() && total + largest_size < (1 << 24);
+  if (!fits) return false;
+  for (int y = 0; y < in_.classes; ++y) {
+    merged_[y] = static_cast<int32_t>(merged[y]);
+    for (int v = 0; v < kScreenTable; ++v) near_[size_t(y) * kScreenTable + v] = static_cast<float>(score_.f(merged[y] + v));
+  }
+  in_.total = static_cast<int32_t>(total);
+  slack_ = 2.0 * (in_.classes + 7) * std::ldexp(1.0, -24) *
+           (std::log(double(total + largest_size)) + score_.log_classes());
+  return true;
+}
+
+float ScoreScreen::widened(double cutoff) const {
+  const double c = cutoff + slack_;
+  float f = static_cast<float>(c);
+  if (static_cast<double>(f) < c) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
+namespace {
+
+uint32_t plain_screen(const ScreenInputs& in, const int32_t* counts, const int32_t* sizes, float cutoff,
+                      float* out) {
+  uint32_t mask = 0;
+  for (int l = 0; l < kScreenLanes; ++l) {
+    float g = 0.0f;
+    for (int y = 0; y < in.classes; ++y) {
+      const int32_t c = counts[y * kScreenLanes + l];
+      g += c < kScreenTable ? in.near[y * kScreenTable + c] : in.f_table[in.merged[y] + c];
+    }
+    const int32_t t = in.total + sizes[l];
+    const float screened = (in.log_classes - in.log_table[t]) + g / static_cast<float>(t);
+    if (screened <= cutoff) mask |= 1u << l;
+    if (out) out[l] = screened;
+  }
+  return mask;
+}
+
+#ifdef ASTRAEA_SCREEN_X86
+// GCC 12 warns inside its own gather intrinsics (their unset pass-through operand).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The same operations per lane as plain_screen.
+__attribute__((target("avx512f"))) uint32_t avx512_screen(const ScreenInputs& in, const int32_t* counts,
+                                                          const int32_t* sizes, float cutoff, float* out) {
+  const __m512i beyond = _mm512_set1_epi32(kScreenTable - 1);
+  __m512 g = _mm512_setzero_ps();
+  for (int y = 0; y < in.classes; ++y) {
+    const __m512i c = _mm512_loadu_si512(counts + y * kScreenLanes);
+    const float* row = in.near + y * kScreenTable;
+    __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(row), c, _mm512_loadu_ps(row + 16));
+    const __mmask16 far = _mm512_cmpgt_epi32_mask(c, beyond);
+    if (far != 0) {
+      const __m512i at = _mm512_add_epi32(c, _mm512_set1_epi32(in.merged[y]));
+      v = _mm512_mask_i32gather_ps(v, far, at, in.f_table, 4);
+    }
+    g = _mm512_add_ps(g, v);
+  }
+  const __m512i t = _mm512_add_epi32(_mm512_loadu_si512(sizes), _mm512_set1_epi32(in.total));
+  const __m512 head = _mm512_sub_ps(_mm512_set1_ps(in.log_classes), _mm512_i32gather_ps(t, in.log_table, 4));
+  const __m512 screened = _mm512_add_ps(head, _mm512_div_ps(g, _mm512_cvtepi32_ps(t)));
+  if (out) _mm512_storeu_ps(out, screened);
+  return _mm512_cmp_ps_mask(screened, _mm512_set1_ps(cutoff), _CMP_LE_OQ);
+}
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace
+
+std::vector<ScreenVariant> screen_variants() {
+  std::vector<ScreenVariant> v = {{"plain", plain_screen, true}};
+#ifdef ASTRAEA_SCREEN_X86
+  __builtin_cpu_init();
+  v.push_back({"avx512", avx512_screen, __builtin_cpu_supports("avx512f") != 0});
+#endif
+  return v;
+}
+
+ScreenKernel best_screen_kernel() {
+  static const ScreenKernel best = [] {
+    ScreenKernel k = plain_screen;
+    for (const ScreenVariant& v : screen_variants())
+      if (v.supported) k = v.kernel;
+    return k;
+  }();
+  return best;
+}
+
+}  // namespace astraea

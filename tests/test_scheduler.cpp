@@ -10,6 +10,7 @@
 #include "astraea/data/partition.hpp"
 #include "astraea/kernels/kld_scores.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/fl/score_screen.hpp"
 #include "test_helpers.hpp"
 
 namespace astraea {
@@ -104,9 +105,9 @@ struct Population {
   std::vector<int64_t> ids;
 };
 
-Population realistic_population(uint32_t seed, int clients, int classes) {
+Population realistic_population(uint32_t seed, int clients, int classes, double median_size = 12.0) {
   std::mt19937 rng(seed);
-  std::lognormal_distribution<double> size(std::log(12.0), 1.2);
+  std::lognormal_distribution<double> size(std::log(median_size), 1.2);
   std::gamma_distribution<double> mix(0.3, 1.0);
   Population p{std::vector<int32_t>(size_t(clients) * classes, 0), std::vector<int64_t>(clients)};
   for (int i = 0; i < clients; ++i) {
@@ -127,7 +128,24 @@ TEST(GreedyScheduler, FastEqualsReferenceOnRealisticPopulations) {
     const Population p = realistic_population(100 + trial, 400 + 300 * trial, classes);
     const MediatorGroups reference = greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma);
     ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma), reference) << "trial " << trial;
-    for (int threads : {2, 3}) {  // threads scanning interleaved groups, their windows merged
+    for (int threads : {2, 3}) {  // threads scanning interleaved blocks, their windows merged
+      ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads), reference)
+          << threads << " threads, trial " << trial;
+    }
+  }
+}
+
+// Clients with a class count too large for the screen's bytes are scored exactly, and a mediator
+// whose counts outgrow the score's tables is scanned without the screen.
+TEST(GreedyScheduler, FastEqualsReferenceWithLargeCounts) {
+  for (int trial = 0; trial < 2; ++trial) {
+    const int classes = 10, gamma = trial ? 40 : 5;
+    const Population p = realistic_population(200 + trial, 600, classes, 150.0);
+    int64_t past_bytes = 0;
+    for (int32_t v : p.flat) past_bytes += v > kScreenCountMax;
+    ASSERT_GT(past_bytes, 20) << "trial " << trial;
+    const MediatorGroups reference = greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma);
+    for (int threads : {1, 2}) {
       ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads), reference)
           << threads << " threads, trial " << trial;
     }

@@ -16,7 +16,7 @@ namespace {
 struct Block {
   std::vector<int64_t> merged;
   std::vector<int32_t> rows;    // [kScreenLanes x classes]
-  std::vector<int32_t> counts;  // the screen's layout: [classes][kScreenLanes]
+  std::vector<ScreenCount> counts;  // the screen's layout: [classes][kScreenLanes]
   std::vector<int32_t> sizes;
   int64_t most = 0, largest = 0;
 };
@@ -31,14 +31,15 @@ Block random_block(std::mt19937& rng, int classes) {
   b.counts.assign(b.rows.size(), 0);
   for (int l = 0; l < kScreenLanes; ++l) {
     const int y = int(rng() % classes);
-    const int size = rng() % 4 == 0 ? 0 : 1 + int(rng() % (l % 2 ? 40 : 400));  // some past the near rows
+    const int size = rng() % 4 == 0 ? 0 : 1 + int(rng() % (l % 2 ? 40 : kScreenCountMax));  // some past the near rows
     int32_t* row = &b.rows[size_t(l) * classes];
     for (int k = 0; k < size; ++k) ++row[rng() % 2 ? y : rng() % classes];
     if (l == 3) row[y] = kScreenTable - 1;  // the near rows' last entry
     if (l == 4) row[y] = kScreenTable;      // the first count past them
+    if (l == 5) row[y] = kScreenCountMax;   // the largest count a block holds
     int32_t s = 0;
     for (int z = 0; z < classes; ++z) {
-      b.counts[size_t(z) * kScreenLanes + l] = row[z];
+      b.counts[size_t(z) * kScreenLanes + l] = static_cast<ScreenCount>(row[z]);
       s += row[z];
       b.most = std::max<int64_t>(b.most, row[z]);
     }

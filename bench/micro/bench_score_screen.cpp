@@ -5,6 +5,8 @@
 //
 //   ninja -C build astraea_micro_bench
 //   build/bench/astraea_micro_bench --benchmark_filter=ScoreScreen
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -26,7 +28,8 @@ void BM_ScoreScreen(benchmark::State& state) {
   const int classes = 10;
   const size_t blocks = size_t(state.range(1));
   std::mt19937 rng(5);
-  std::vector<int32_t> counts(blocks * classes * astraea::kScreenLanes), sizes(blocks * astraea::kScreenLanes);
+  std::vector<astraea::ScreenCount> counts(blocks * classes * astraea::kScreenLanes);
+  std::vector<int32_t> sizes(blocks * astraea::kScreenLanes);
   std::gamma_distribution<double> mix(0.3, 1.0);
   std::lognormal_distribution<double> size(std::log(20.0), 1.0);
   int64_t most = 0, largest = 0;
@@ -37,8 +40,8 @@ void BM_ScoreScreen(benchmark::State& state) {
       for (double& v : w) sum += (v = mix(rng));
       int32_t s = 0;
       for (int y = 0; y < classes; ++y) {
-        const int32_t c = int32_t(w[size_t(y)] / sum * (1 + size(rng)));
-        counts[(b * classes + size_t(y)) * astraea::kScreenLanes + size_t(l)] = c;
+        const int32_t c = std::min(astraea::kScreenCountMax, int32_t(w[size_t(y)] / sum * (1 + size(rng))));
+        counts[(b * classes + size_t(y)) * astraea::kScreenLanes + size_t(l)] = static_cast<astraea::ScreenCount>(c);
         s += c;
         most = std::max<int64_t>(most, c);
       }

@@ -58,7 +58,7 @@ float ScoreScreen::widened(double cutoff) const {
 
 namespace {
 
-uint32_t plain_screen(const ScreenInputs& in, const int32_t* counts, const int32_t* sizes, float cutoff,
+uint32_t plain_screen(const ScreenInputs& in, const ScreenCount* counts, const int32_t* sizes, float cutoff,
                       float* out) {
   uint32_t mask = 0;
   for (int l = 0; l < kScreenLanes; ++l) {
@@ -81,12 +81,13 @@ uint32_t plain_screen(const ScreenInputs& in, const int32_t* counts, const int32
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // The same operations per lane as plain_screen.
-__attribute__((target("avx512f"))) uint32_t avx512_screen(const ScreenInputs& in, const int32_t* counts,
+__attribute__((target("avx512f"))) uint32_t avx512_screen(const ScreenInputs& in, const ScreenCount* counts,
                                                           const int32_t* sizes, float cutoff, float* out) {
+  static_assert(sizeof(ScreenCount) == 1, "the loads below widen bytes");
   const __m512i beyond = _mm512_set1_epi32(kScreenTable - 1);
   __m512 g = _mm512_setzero_ps();
   for (int y = 0; y < in.classes; ++y) {
-    const __m512i c = _mm512_loadu_si512(counts + y * kScreenLanes);
+    const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(counts + y * kScreenLanes)));
     const float* row = in.near + y * kScreenTable;
     __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(row), c, _mm512_loadu_ps(row + 16));
     const __mmask16 far = _mm512_cmpgt_epi32_mask(c, beyond);

@@ -26,7 +26,8 @@ class MediatorScore {
   double log_of(int64_t v) const { return v < static_cast<int64_t>(logs_.size()) ? logs_[v] : std::log(double(v)); }
 
   // Score of m + x (m may be null: an empty mediator); x's counts `stride` apart.
-  double score(const int64_t* m, const int32_t* x, int stride = 1) const {
+  template <typename Count>
+  double score(const int64_t* m, const Count* x, int stride = 1) const {
     int64_t total = 0;
     double g = 0;
     for (int y = 0; y < classes_; ++y) {

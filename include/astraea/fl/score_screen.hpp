@@ -21,6 +21,10 @@ class MediatorScore;
 
 constexpr int kScreenLanes = 16;
 constexpr int kScreenTable = 32;
+// Counts are stored in a byte, which keeps a block to 16 x (N + 4) bytes (the scan streams them): a
+// candidate with a larger count is not screened (the caller scores it exactly).
+using ScreenCount = uint8_t;
+constexpr int32_t kScreenCountMax = 255;
 
 // One block: counts[y * kScreenLanes + l] is lane l's count of class y; sizes[l] its total.
 struct ScreenInputs {
@@ -58,8 +62,8 @@ class ScoreScreen {
 
 // Bit l of the result: lane l's screened score is at most `cutoff`. With `screened` not null, the
 // sixteen screened scores are stored there too.
-using ScreenKernel = uint32_t (*)(const ScreenInputs& in, const int32_t* counts, const int32_t* sizes, float cutoff,
-                                  float* screened);
+using ScreenKernel = uint32_t (*)(const ScreenInputs& in, const ScreenCount* counts, const int32_t* sizes,
+                                  float cutoff, float* screened);
 
 struct ScreenVariant {
   const char* name;  // "plain", "avx512"

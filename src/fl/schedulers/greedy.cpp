@@ -208,13 +208,14 @@ struct Group {
   int classes = 0;
   std::vector<int32_t> peak, size;  // [slots], padded with zeros to whole blocks
   std::vector<uint32_t> candidate;  // [slots]
-  std::vector<int32_t> lanes;       // [blocks][classes][kScreenLanes]
+  std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
   std::vector<uint32_t> live;       // [blocks]: the slots holding a live candidate
+  std::vector<uint32_t> forced;     // [blocks]: the slots with a count past kScreenCountMax (not screened)
   size_t alive = 0;
   size_t slots() const { return candidate.size(); }
   size_t blocks() const { return live.size(); }
-  const int32_t* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
-  int32_t count(size_t k, int y) const { return block(k / kScreenLanes)[y * kScreenLanes + k % kScreenLanes]; }
+  const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
+  ScreenCount count(size_t k, int y) const { return block(k / kScreenLanes)[y * kScreenLanes + k % kScreenLanes]; }
   void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row) {
     const size_t k = slots();
     candidate.push_back(u);
@@ -223,11 +224,15 @@ struct Group {
     size.resize(padded, 0);
     lanes.resize(padded * size_t(classes), 0);
     live.resize(padded / kScreenLanes, 0);
+    forced.resize(padded / kScreenLanes, 0);
     peak[k] = peak_count;
     size[k] = static_cast<int32_t>(samples);
-    int32_t* b = &lanes[k / kScreenLanes * size_t(classes) * kScreenLanes];
-    for (int y = 0; y < classes; ++y) b[y * kScreenLanes + k % kScreenLanes] = row[y];
-    live[k / kScreenLanes] |= 1u << (k % kScreenLanes);
+    const uint32_t bit = 1u << (k % kScreenLanes);
+    if (peak_count > kScreenCountMax) forced[k / kScreenLanes] |= bit;
+    ScreenCount* b = &lanes[k / kScreenLanes * size_t(classes) * kScreenLanes];
+    for (int y = 0; y < classes; ++y)
+      b[y * kScreenLanes + k % kScreenLanes] = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
+    live[k / kScreenLanes] |= bit;
     ++alive;
   }
   size_t first_live() const {  // alive > 0
@@ -236,18 +241,16 @@ struct Group {
     return b * kScreenLanes + size_t(__builtin_ctz(live[b]));
   }
   // The candidate in slot k leaves; `entry_of` (candidate -> its slot) follows a rewrite.
-  void erase(size_t k, std::vector<uint32_t>& entry_of) {
+  void erase(size_t k, std::vector<uint32_t>& entry_of, const std::vector<const int32_t*>& rows) {
     live[k / kScreenLanes] &= ~(1u << (k % kScreenLanes));
     --alive;
     if (8 * (slots() - alive) <= slots()) return;
     Group kept;
     kept.classes = classes;
-    std::vector<int32_t> row(static_cast<size_t>(classes));
     for (size_t j = 0; j < slots(); ++j) {
       if (!(live[j / kScreenLanes] >> (j % kScreenLanes) & 1u)) continue;
-      for (int y = 0; y < classes; ++y) row[size_t(y)] = count(j, y);
       entry_of[candidate[j]] = static_cast<uint32_t>(kept.slots());
-      kept.push(peak[j], size[j], candidate[j], row.data());
+      kept.push(peak[j], size[j], candidate[j], rows[candidate[j]]);
     }
     *this = std::move(kept);
   }
@@ -257,9 +260,10 @@ struct Group {
 // they give each pick a first incumbent for one exact score.
 struct Heads {
   int classes = 0;
-  std::vector<int32_t> lanes, size;  // [blocks][classes][kScreenLanes], [blocks x kScreenLanes]
-  std::vector<uint32_t> candidate;   // [group]
-  std::vector<uint32_t> live;        // [block]: lanes whose group has entries
+  std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
+  std::vector<int32_t> size;        // [blocks x kScreenLanes]
+  std::vector<uint32_t> candidate;  // [group]
+  std::vector<uint32_t> live;       // [block]: lanes whose group has entries, and whose head is screened
   Heads(int n, size_t groups) : classes(n) {
     const size_t blocks = (groups + kScreenLanes - 1) / kScreenLanes;
     lanes.assign(blocks * size_t(n) * kScreenLanes, 0);
@@ -268,13 +272,15 @@ struct Heads {
     live.assign(blocks, 0);
   }
   size_t blocks() const { return live.size(); }
-  const int32_t* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
+  const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
   void set(size_t group, const Group& g) {
     const size_t b = group / kScreenLanes, l = group % kScreenLanes;
     const uint32_t bit = 1u << l;
-    live[b] = g.alive > 0 ? live[b] | bit : live[b] & ~bit;
+    live[b] &= ~bit;
     if (g.alive == 0) return;
     const size_t k = g.first_live();
+    if (g.forced[k / kScreenLanes] >> (k % kScreenLanes) & 1u) return;
+    live[b] |= bit;
     for (int y = 0; y < classes; ++y) lanes[(b * size_t(classes) + size_t(y)) * kScreenLanes + l] = g.count(k, y);
     size[group] = g.size[k];
     candidate[group] = g.candidate[k];
@@ -397,7 +403,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         std::sort(visit.begin(), visit.end(), [](const SizeBucket* a, const SizeBucket* b) { return a->bound < b->bound; });
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.
-        const bool screened = screen.reset(merged.data(), most, largest_client);
+        const bool screened = screen.reset(merged.data(), std::min<int64_t>(most, kScreenCountMax), largest_client);
         // A first incumbent, so that the bounds bite from the start: the group heads' (each group's
         // flattest candidate) best by the screen, or all of them scored exactly.
         if (screened) {
@@ -459,11 +465,14 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                 if (g.peak[first] > limit) break;
                 uint32_t pass = g.live[blk];
                 if (pass == 0) continue;
-                if (screened) pass &= screen_kernel(screen.inputs(), g.block(blk), &g.size[first], screen_cutoff, nullptr);
+                const uint32_t forced = g.forced[blk];
+                if (screened)
+                  pass &= screen_kernel(screen.inputs(), g.block(blk), &g.size[first], screen_cutoff, nullptr) | forced;
                 for (; pass != 0; pass &= pass - 1) {
-                  const size_t k = first + size_t(__builtin_ctz(pass));
-                  const size_t u = g.candidate[k];
-                  const double s = score.score(merged.data(), g.block(blk) + (k - first), kScreenLanes);
+                  const int l = __builtin_ctz(pass);
+                  const size_t u = g.candidate[first + size_t(l)];
+                  const double s = forced >> l & 1u ? score.score(merged.data(), cand.row[u])
+                                                    : score.score(merged.data(), g.block(blk) + l, kScreenLanes);
                   w.offer(s, u);
                   if (count > 1) {
                     double seen = shared.load(std::memory_order_relaxed);
@@ -493,7 +502,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       --left;
       if (!cand.alive(u)) {
         Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
-        g.erase(entry_of[u], entry_of);
+        g.erase(entry_of[u], entry_of, cand.row);
         heads.set(size_t(bucket_of[u]) * classes + dominant[u], g);
       }
     }

@@ -128,7 +128,7 @@ TEST(GreedyScheduler, FastEqualsReferenceOnRealisticPopulations) {
     const Population p = realistic_population(100 + trial, 400 + 300 * trial, classes);
     const MediatorGroups reference = greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma);
     ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma), reference) << "trial " << trial;
-    for (int threads : {2, 3}) {  // threads scanning interleaved blocks, their windows merged
+    for (int threads : {2, 3}) {  // threads scanning interleaved groups, their windows merged
       ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads), reference)
           << threads << " threads, trial " << trial;
     }

@@ -446,14 +446,17 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           for (SizeBucket* b : visit) {
             if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
             const double mass = total + double(b->largest);
+            const size_t bucket_index = size_t(b - buckets.data());
             for (int y = 0; y < classes; ++y) {
+              // Each group has one thread: its memory stays in that core's cache, and no other
+              // thread repeats its setup.
+              if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
               const Group& g = b->by_class[y];
               if (g.alive == 0) continue;
               // A peak above this puts more than q* of the merged mass in class y.
               auto peak_limit = [&] { return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[y]; };
               int64_t limit = peak_limit();
-              // Threads take every count-th block: each block stays in one core's cache.
-              for (size_t blk = size_t(thread); blk < g.blocks(); blk += size_t(count)) {
+              for (size_t blk = 0; blk < g.blocks(); ++blk) {
                 const size_t first = blk * kScreenLanes;
                 if (const double now = cutoff(); now < c) {
                   c = now;

@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
@@ -34,6 +36,7 @@
 #include "astraea/fl/mediator_score.hpp"
 #include "astraea/fl/score_screen.hpp"
 #include "schedulers.hpp"
+#include "spin_team.hpp"
 
 namespace astraea {
 namespace {
@@ -370,6 +373,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   // least the final one), so the pick is the same.
   if (threads == 0) threads = distinct >= 20000 ? omp_get_max_threads() : 1;
   std::vector<TieWindow> windows(size_t(std::max(threads, 1)));
+  std::unique_ptr<SpinTeam> team = threads > 1 ? std::make_unique<SpinTeam>(threads) : nullptr;
   ScoreScreen screen(score);
   const ShareTable shares(classes);
   const ScreenKernel screen_kernel = best_screen_kernel();
@@ -487,12 +491,12 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
             }
           }
         };
+        const std::function<void(int)> scan_step = [&](int thread) { scan(windows[size_t(thread)], thread, threads); };
         if (threads <= 1) {
           scan(window, 0, 1);
         } else {
           for (TieWindow& w : windows) w = window;  // the incumbents
-#pragma omp parallel num_threads(threads)
-          scan(windows[size_t(omp_get_thread_num())], omp_get_thread_num(), omp_get_num_threads());
+          team->run(scan_step);
           for (const TieWindow& w : windows) w.offer_all(window);
         }
       }

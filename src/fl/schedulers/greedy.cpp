@@ -142,6 +142,15 @@ class TieWindow {
   std::vector<Entry> window_;
 };
 
+// At most v log v, from the score's tables: the tangent at the integer below v (f is convex), and
+// below 1 the larger of the tangent at 1 (v - 1) and f's least value -1/e.
+double f_below(double v, const MediatorScore& score) {
+  if (v < 1) return std::max(v - 1, -0.36787944117144233);
+  const int64_t j = static_cast<int64_t>(v);
+  if (j + 1 >= score.table_size()) return v_log_v(v);
+  return score.f(j) + (v - double(j)) * (score.log_of(j) + 1);
+}
+
 // WF(s): the open mediator (sorted counts `sorted`, total `total`) with s samples water-filled
 // into its smallest classes, continuously. `rest_f[k]`: the sum of f over sorted[k..].
 double water_fill_bound(const std::vector<double>& sorted, const std::vector<double>& rest_f, int64_t total, int64_t s,
@@ -156,7 +165,7 @@ double water_fill_bound(const std::vector<double>& sorted, const std::vector<dou
   }
   level += (double(s) - spent) / k;
   const int64_t t = total + s;
-  return kl_from_sums(score.log_classes(), double(t), score.log_of(t), double(k) * v_log_v(level) + rest_f[k]);
+  return kl_from_sums(score.log_classes(), double(t), score.log_of(t), double(k) * f_below(level, score) + rest_f[k]);
 }
 
 // D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.
@@ -215,6 +224,7 @@ struct Group {
   std::vector<uint32_t> live;       // [blocks]: the slots holding a live candidate
   std::vector<uint32_t> forced;     // [blocks]: the slots with a count past kScreenCountMax (not screened)
   size_t alive = 0;
+  bool stale = false;
   size_t slots() const { return candidate.size(); }
   size_t blocks() const { return live.size(); }
   const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
@@ -243,20 +253,47 @@ struct Group {
     while (live[b] == 0) ++b;
     return b * kScreenLanes + size_t(__builtin_ctz(live[b]));
   }
-  // The candidate in slot k leaves; `entry_of` (candidate -> its slot) follows a rewrite.
-  void erase(size_t k, std::vector<uint32_t>& entry_of, const std::vector<const int32_t*>& rows) {
+  // The candidate in slot k leaves. Once an eighth of the slots are dead the group is `stale`:
+  // the thread that scans it next compacts it first.
+  void erase(size_t k) {
     live[k / kScreenLanes] &= ~(1u << (k % kScreenLanes));
     --alive;
-    if (8 * (slots() - alive) <= slots()) return;
-    Group kept;
-    kept.classes = classes;
+    stale = 8 * (slots() - alive) > slots();
+  }
+  // Moves the live slots down over the dead ones, in order; `entry_of` (candidate -> slot) follows.
+  void compact(std::vector<uint32_t>& entry_of) {
+    std::vector<uint32_t> kept_forced(forced.size(), 0);
+    size_t w = 0;
     for (size_t j = 0; j < slots(); ++j) {
       if (!(live[j / kScreenLanes] >> (j % kScreenLanes) & 1u)) continue;
-      entry_of[candidate[j]] = static_cast<uint32_t>(kept.slots());
-      kept.push(peak[j], size[j], candidate[j], rows[candidate[j]]);
+      if (w != j) {
+        peak[w] = peak[j];
+        size[w] = size[j];
+        candidate[w] = candidate[j];
+        for (int y = 0; y < classes; ++y) lane(w, y) = lane(j, y);
+      }
+      kept_forced[w / kScreenLanes] |= (forced[j / kScreenLanes] >> (j % kScreenLanes) & 1u) << (w % kScreenLanes);
+      entry_of[candidate[w]] = static_cast<uint32_t>(w);
+      ++w;
     }
-    *this = std::move(kept);
+    for (size_t j = w; j < slots(); ++j) {
+      peak[j] = size[j] = 0;
+      for (int y = 0; y < classes; ++y) lane(j, y) = 0;
+    }
+    candidate.resize(w);
+    const size_t blocks = (w + kScreenLanes - 1) / kScreenLanes;
+    peak.resize(blocks * kScreenLanes);
+    size.resize(blocks * kScreenLanes);
+    lanes.resize(blocks * kScreenLanes * size_t(classes));
+    forced.assign(kept_forced.begin(), kept_forced.begin() + std::ptrdiff_t(blocks));
+    live.assign(blocks, ~0u >> (32 - kScreenLanes));
+    if (w % kScreenLanes) live.back() = (1u << (w % kScreenLanes)) - 1;
+    alive = w;
+    stale = false;
   }
+
+ private:
+  ScreenCount& lane(size_t k, int y) { return lanes[(k / kScreenLanes * size_t(classes) + size_t(y)) * kScreenLanes + k % kScreenLanes]; }
 };
 
 // Every group's first entry (its flattest candidate), in the screen's layout: screened together,
@@ -408,27 +445,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.
         const bool screened = screen.reset(merged.data(), std::min<int64_t>(most, kScreenCountMax), largest_client);
-        // A first incumbent, so that the bounds bite from the start: the group heads' (each group's
-        // flattest candidate) best by the screen, or all of them scored exactly.
-        if (screened) {
-          float best = std::numeric_limits<float>::infinity();
-          size_t best_group = 0;
-          float lanes_screened[kScreenLanes];
-          for (size_t b = 0; b < heads.blocks(); ++b) {
-            uint32_t live = heads.live[b] & screen_kernel(screen.inputs(), heads.block(b), &heads.size[b * kScreenLanes],
-                                                          best, lanes_screened);
-            for (; live != 0; live &= live - 1) {
-              const int l = __builtin_ctz(live);
-              if (lanes_screened[l] < best) {
-                best = lanes_screened[l];
-                best_group = b * kScreenLanes + size_t(l);
-              }
-            }
-          }
-          const size_t u = heads.candidate[best_group];
-          if (best < std::numeric_limits<float>::infinity())
-            window.offer(score.score(merged.data(), cand.row[u]), u);
-        } else {
+        // Without the screen, a first incumbent from every group's head (its flattest candidate),
+        // scored exactly; with it, each thread seeds its own window (below).
+        if (!screened) {
           for (SizeBucket* b : visit) {
             for (const Group& g : b->by_class) {
               if (g.alive == 0) continue;
@@ -440,10 +459,39 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         // Threads prune against the lowest score any of them has seen (`shared`): still a score some
         // candidate reaches, so still a valid cutoff.
         std::atomic<double> shared{window.least()};
+        auto offer = [&](TieWindow& w, double s, size_t u, int count) {
+          w.offer(s, u);
+          if (count > 1) {
+            double seen = shared.load(std::memory_order_relaxed);
+            while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
+            }
+          }
+        };
         auto scan = [&](TieWindow& w, int thread, int count) {
           auto cutoff = [&] {
             return count == 1 ? w.cutoff() : std::min(w.cutoff(), shared.load(std::memory_order_relaxed) + kScoreTie);
           };
+          // A first incumbent, so that the bounds bite from the start: the best by the screen of
+          // this thread's share of the group heads (each group's flattest candidate).
+          if (screened) {
+            float best = std::numeric_limits<float>::infinity(), lanes[kScreenLanes];
+            size_t best_group = 0;
+            for (size_t b = size_t(thread); b < heads.blocks(); b += size_t(count)) {
+              uint32_t live =
+                  heads.live[b] & screen_kernel(screen.inputs(), heads.block(b), &heads.size[b * kScreenLanes], best, lanes);
+              for (; live != 0; live &= live - 1) {
+                const int l = __builtin_ctz(live);
+                if (lanes[l] < best) {
+                  best = lanes[l];
+                  best_group = b * kScreenLanes + size_t(l);
+                }
+              }
+            }
+            if (best < std::numeric_limits<float>::infinity()) {
+              const size_t u = heads.candidate[best_group];
+              offer(w, score.score(merged.data(), cand.row[u]), u, count);
+            }
+          }
           // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
           double c = cutoff(), share = shares.at(c);
           float screen_cutoff = screened ? screen.widened(c) : 0.0f;
@@ -455,8 +503,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               // Each group has one thread: its memory stays in that core's cache, and no other
               // thread repeats its setup.
               if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
-              const Group& g = b->by_class[y];
+              Group& g = b->by_class[y];
               if (g.alive == 0) continue;
+              if (g.stale) g.compact(entry_of);  // each candidate is in one group: no two threads write one entry
               // A peak above this puts more than q* of the merged mass in class y.
               auto peak_limit = [&] { return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[y]; };
               int64_t limit = peak_limit();
@@ -480,12 +529,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                   const size_t u = g.candidate[first + size_t(l)];
                   const double s = forced >> l & 1u ? score.score(merged.data(), cand.row[u])
                                                     : score.score(merged.data(), g.block(blk) + l, kScreenLanes);
-                  w.offer(s, u);
-                  if (count > 1) {
-                    double seen = shared.load(std::memory_order_relaxed);
-                    while (s < seen && !shared.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
-                    }
-                  }
+                  offer(w, s, u, count);
                 }
               }
             }
@@ -509,7 +553,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       --left;
       if (!cand.alive(u)) {
         Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
-        g.erase(entry_of[u], entry_of, cand.row);
+        g.erase(entry_of[u]);
         heads.set(size_t(bucket_of[u]) * classes + dominant[u], g);
       }
     }

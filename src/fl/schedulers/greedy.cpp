@@ -43,6 +43,8 @@ namespace {
 
 // Safety margin for pruning: the bound is exact mathematics computed in doubles.
 constexpr double kBoundSlack = 1e-10;
+// Blocks of each group of the next bucket asked for ahead of the scan.
+constexpr size_t kPrefetchBlocks = 2;
 
 struct HistogramHash {
   int classes;
@@ -495,8 +497,27 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
           double c = cutoff(), share = shares.at(c);
           float screen_cutoff = screened ? screen.widened(c) : 0.0f;
-          for (SizeBucket* b : visit) {
+          // The first blocks of a bucket's groups are rarely still cached: ask for the next bucket's
+          // while this one is scanned.
+          auto prefetch = [&](const SizeBucket* b) {
+            const size_t bucket_index = size_t(b - buckets.data());
+            for (int y = 0; y < classes; ++y) {
+              if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
+              const Group& g = b->by_class[y];
+              if (g.alive == 0) continue;
+              __builtin_prefetch(g.peak.data());
+              __builtin_prefetch(g.size.data());
+              __builtin_prefetch(g.live.data());
+              __builtin_prefetch(g.forced.data());
+              for (size_t line = 0; line < std::min<size_t>(g.lanes.size(), kPrefetchBlocks * kScreenLanes * size_t(classes)); line += 64)
+                __builtin_prefetch(g.lanes.data() + line);
+            }
+          };
+          if (!visit.empty()) prefetch(visit[0]);
+          for (size_t v = 0; v < visit.size(); ++v) {
+            SizeBucket* b = visit[v];
             if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
+            if (v + 1 < visit.size()) prefetch(visit[v + 1]);
             const double mass = total + double(b->largest);
             const size_t bucket_index = size_t(b - buckets.data());
             for (int y = 0; y < classes; ++y) {

@@ -3,22 +3,22 @@
 // greedy_mediators_reference):
 //  - identical histograms are one candidate whose representative is its lowest remaining id;
 //  - an empty mediator's pick depends only on the candidates' own scores: a sorted list serves it;
-//  - otherwise candidates sit in buckets of similar size (ratio 1.25), each sorted by peak count
-//    a = max_y x_y, and three lower bounds skip what cannot reach the tie window:
+//  - otherwise candidates sit in groups by size bucket (ratio 1.25) and dominant class, each sorted
+//    by peak count a = max_y x_y (greedy_groups.hpp), and two lower bounds (greedy_bounds.hpp) skip
+//    whole runs of them:
 //      * water-filling: no candidate of size <= s scores below WF(s), the open mediator with s
 //        samples poured into its smallest classes (the minimum of a convex function over the
 //        simplex), and WF is non-increasing in s; buckets are visited by increasing WF of their
 //        largest size, and the first one above the window ends the pick;
-//      * the peak: merged class y* holds at least (min_y m_y + a) / (T + s) of the mass, so by the
-//        data-processing inequality (two bins: y* and the rest) the score is at least the binary
-//        KL of that share; within a bucket, candidates are visited by increasing a and the first
-//        one above the window ends the bucket;
-//      * the rest (rest_bound.hpp): with a samples of y, the candidate's other s - a samples at
-//        best water-fill the mediator's other classes; eight candidates at a time are checked
-//        against that before any is scored exactly.
-// Each group keeps copies of its candidates' histograms in scan order, so a pick's scan reads
-// memory front to back instead of chasing each candidate's row through the input. Large
-// populations are scanned by several threads, each over every other group with its own window.
+//      * the peak: merged class y holds at least (m_y + a) / (T + s) of the mass, so by the
+//        data-processing inequality (two bins: y and the rest) the score is at least the binary
+//        KL of that share; within a group, candidates are visited by increasing a and the first
+//        block above the window ends the group;
+//  - what the bounds leave goes through the float screen (score_screen.hpp) sixteen at a time, and
+//    only candidates the screen cannot rule out (a few per pick) are scored exactly.
+// A group's first blocks of the next bucket are prefetched while a bucket is scanned. Large
+// populations are scanned by a team of spinning threads, each owning every other group (its memory
+// stays in one core's cache) with its own tie window, seeded from its share of the group heads.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -35,14 +35,16 @@
 #include "astraea/backend/backend.hpp"
 #include "astraea/fl/mediator_score.hpp"
 #include "astraea/fl/score_screen.hpp"
+#include "greedy_bounds.hpp"
+#include "greedy_groups.hpp"
 #include "schedulers.hpp"
 #include "spin_team.hpp"
 
 namespace astraea {
 namespace {
 
-// Safety margin for pruning: the bound is exact mathematics computed in doubles.
-constexpr double kBoundSlack = 1e-10;
+using namespace greedy_detail;
+
 // Blocks of each group of the next bucket asked for ahead of the scan.
 constexpr size_t kPrefetchBlocks = 2;
 
@@ -144,195 +146,9 @@ class TieWindow {
   std::vector<Entry> window_;
 };
 
-// At most v log v, from the score's tables: the tangent at the integer below v (f is convex), and
-// below 1 the larger of the tangent at 1 (v - 1) and f's least value -1/e.
-double f_below(double v, const MediatorScore& score) {
-  if (v < 1) return std::max(v - 1, -0.36787944117144233);
-  const int64_t j = static_cast<int64_t>(v);
-  if (j + 1 >= score.table_size()) return v_log_v(v);
-  return score.f(j) + (v - double(j)) * (score.log_of(j) + 1);
-}
-
-// WF(s): the open mediator (sorted counts `sorted`, total `total`) with s samples water-filled
-// into its smallest classes, continuously. `rest_f[k]`: the sum of f over sorted[k..].
-double water_fill_bound(const std::vector<double>& sorted, const std::vector<double>& rest_f, int64_t total, int64_t s,
-                        const MediatorScore& score) {
-  const size_t n = sorted.size();
-  double level = sorted[0], spent = 0;
-  size_t k = 1;  // classes raised to `level`
-  while (k < n && spent + (sorted[k] - level) * k <= double(s)) {
-    spent += (sorted[k] - level) * k;
-    level = sorted[k];
-    ++k;
-  }
-  level += (double(s) - spent) / k;
-  const int64_t t = total + s;
-  return kl_from_sums(score.log_classes(), double(t), score.log_of(t), double(k) * f_below(level, score) + rest_f[k]);
-}
-
-// D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.
-double binary_kl(double q, int classes) {
-  const double u = 1.0 / classes;
-  if (q <= u) return 0.0;
-  if (q >= 1.0) return std::log(double(classes));
-  return q * std::log(q / u) + (1 - q) * std::log((1 - q) / (1 - u));
-}
-
-// The largest share q with D(q) <= bound (D is increasing on [1/N, 1]), by bisection, rounded up.
-double max_share(double bound, int classes) {
-  double lo = 1.0 / classes, hi = 1.0;
-  if (binary_kl(hi, classes) <= bound) return 1.0;
-  for (int i = 0; i < 30; ++i) {  // hi stays a valid bound: 2^-30 is precise enough
-    const double mid = 0.5 * (lo + hi);
-    (binary_kl(mid, classes) <= bound ? lo : hi) = mid;
-  }
-  return hi;
-}
-
-// q* for every cutoff, from a geometric grid of cutoffs: the entry at the first grid point at or
-// above the cutoff (q* grows with the cutoff, so that is a valid, slightly looser bound).
-class ShareTable {
- public:
-  explicit ShareTable(int classes) {
-    for (double c = 1e-9; c < std::log(double(classes)); c *= 1.02) {
-      cutoffs_.push_back(c);
-      shares_.push_back(max_share(c + kBoundSlack, classes));
-    }
-  }
-  double at(double cutoff) const {
-    const size_t i = size_t(std::lower_bound(cutoffs_.begin(), cutoffs_.end(), cutoff) - cutoffs_.begin());
-    return i < shares_.size() ? shares_[i] : 1.0;
-  }
-
- private:
-  std::vector<double> cutoffs_, shares_;
-};
-
 struct Entry {
   int64_t peak;
   size_t candidate;
-};
-
-// One size bucket's candidates of one dominant class, by increasing peak count, with copies of their
-// histograms in that order, in blocks of kScreenLanes stored class by class (the screen's layout):
-// a pick's scan reads them front to back. A candidate that leaves clears its slot's bit in `live`
-// (a dead lane costs the screen nothing but its lane); once a quarter of the slots are dead the
-// group is rewritten without them.
-struct Group {
-  int classes = 0;
-  std::vector<int32_t> peak, size;  // [slots], padded with zeros to whole blocks
-  std::vector<uint32_t> candidate;  // [slots]
-  std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
-  std::vector<uint32_t> live;       // [blocks]: the slots holding a live candidate
-  std::vector<uint32_t> forced;     // [blocks]: the slots with a count past kScreenCountMax (not screened)
-  size_t alive = 0;
-  bool stale = false;
-  size_t slots() const { return candidate.size(); }
-  size_t blocks() const { return live.size(); }
-  const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
-  ScreenCount count(size_t k, int y) const { return block(k / kScreenLanes)[y * kScreenLanes + k % kScreenLanes]; }
-  void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row) {
-    const size_t k = slots();
-    candidate.push_back(u);
-    const size_t padded = (slots() + kScreenLanes - 1) / kScreenLanes * kScreenLanes;
-    peak.resize(padded, 0);
-    size.resize(padded, 0);
-    lanes.resize(padded * size_t(classes), 0);
-    live.resize(padded / kScreenLanes, 0);
-    forced.resize(padded / kScreenLanes, 0);
-    peak[k] = peak_count;
-    size[k] = static_cast<int32_t>(samples);
-    const uint32_t bit = 1u << (k % kScreenLanes);
-    if (peak_count > kScreenCountMax) forced[k / kScreenLanes] |= bit;
-    ScreenCount* b = &lanes[k / kScreenLanes * size_t(classes) * kScreenLanes];
-    for (int y = 0; y < classes; ++y)
-      b[y * kScreenLanes + k % kScreenLanes] = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
-    live[k / kScreenLanes] |= bit;
-    ++alive;
-  }
-  size_t first_live() const {  // alive > 0
-    size_t b = 0;
-    while (live[b] == 0) ++b;
-    return b * kScreenLanes + size_t(__builtin_ctz(live[b]));
-  }
-  // The candidate in slot k leaves. Once an eighth of the slots are dead the group is `stale`:
-  // the thread that scans it next compacts it first.
-  void erase(size_t k) {
-    live[k / kScreenLanes] &= ~(1u << (k % kScreenLanes));
-    --alive;
-    stale = 8 * (slots() - alive) > slots();
-  }
-  // Moves the live slots down over the dead ones, in order; `entry_of` (candidate -> slot) follows.
-  void compact(std::vector<uint32_t>& entry_of) {
-    std::vector<uint32_t> kept_forced(forced.size(), 0);
-    size_t w = 0;
-    for (size_t j = 0; j < slots(); ++j) {
-      if (!(live[j / kScreenLanes] >> (j % kScreenLanes) & 1u)) continue;
-      if (w != j) {
-        peak[w] = peak[j];
-        size[w] = size[j];
-        candidate[w] = candidate[j];
-        for (int y = 0; y < classes; ++y) lane(w, y) = lane(j, y);
-      }
-      kept_forced[w / kScreenLanes] |= (forced[j / kScreenLanes] >> (j % kScreenLanes) & 1u) << (w % kScreenLanes);
-      entry_of[candidate[w]] = static_cast<uint32_t>(w);
-      ++w;
-    }
-    for (size_t j = w; j < slots(); ++j) {
-      peak[j] = size[j] = 0;
-      for (int y = 0; y < classes; ++y) lane(j, y) = 0;
-    }
-    candidate.resize(w);
-    const size_t blocks = (w + kScreenLanes - 1) / kScreenLanes;
-    peak.resize(blocks * kScreenLanes);
-    size.resize(blocks * kScreenLanes);
-    lanes.resize(blocks * kScreenLanes * size_t(classes));
-    forced.assign(kept_forced.begin(), kept_forced.begin() + std::ptrdiff_t(blocks));
-    live.assign(blocks, ~0u >> (32 - kScreenLanes));
-    if (w % kScreenLanes) live.back() = (1u << (w % kScreenLanes)) - 1;
-    alive = w;
-    stale = false;
-  }
-
- private:
-  ScreenCount& lane(size_t k, int y) { return lanes[(k / kScreenLanes * size_t(classes) + size_t(y)) * kScreenLanes + k % kScreenLanes]; }
-};
-
-// Every group's first entry (its flattest candidate), in the screen's layout: screened together,
-// they give each pick a first incumbent for one exact score.
-struct Heads {
-  int classes = 0;
-  std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
-  std::vector<int32_t> size;        // [blocks x kScreenLanes]
-  std::vector<uint32_t> candidate;  // [group]
-  std::vector<uint32_t> live;       // [block]: lanes whose group has entries, and whose head is screened
-  Heads(int n, size_t groups) : classes(n) {
-    const size_t blocks = (groups + kScreenLanes - 1) / kScreenLanes;
-    lanes.assign(blocks * size_t(n) * kScreenLanes, 0);
-    size.assign(blocks * kScreenLanes, 0);
-    candidate.assign(groups, 0);
-    live.assign(blocks, 0);
-  }
-  size_t blocks() const { return live.size(); }
-  const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
-  void set(size_t group, const Group& g) {
-    const size_t b = group / kScreenLanes, l = group % kScreenLanes;
-    const uint32_t bit = 1u << l;
-    live[b] &= ~bit;
-    if (g.alive == 0) return;
-    const size_t k = g.first_live();
-    if (g.forced[k / kScreenLanes] >> (k % kScreenLanes) & 1u) return;
-    live[b] |= bit;
-    for (int y = 0; y < classes; ++y) lanes[(b * size_t(classes) + size_t(y)) * kScreenLanes + l] = g.count(k, y);
-    size[group] = g.size[k];
-    candidate[group] = g.candidate[k];
-  }
-};
-
-struct SizeBucket {
-  int64_t largest = 0;
-  std::vector<Group> by_class;  // [dominant class]
-  double bound = 0;             // per pick: WF(largest)
 };
 
 }  // namespace

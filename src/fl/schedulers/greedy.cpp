@@ -8,8 +8,8 @@
 //    whole runs of them:
 //      * water-filling: no candidate of size <= s scores below WF(s), the open mediator with s
 //        samples poured into its smallest classes (the minimum of a convex function over the
-//        simplex), and WF is non-increasing in s; buckets are visited by increasing WF of their
-//        largest size, and the first one above the window ends the pick;
+//        simplex), and WF is non-increasing in s; buckets are visited by decreasing largest size
+//        (increasing WF), and the first one above the window ends the pick;
 //      * the peak: merged class y holds at least (m_y + a) / (T + s) of the mass, so by the
 //        data-processing inequality (two bins: y and the rest) the score is at least the binary
 //        KL of that share; within a group, candidates are visited by increasing a and the first
@@ -216,9 +216,12 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       }
     }
   }
+  // Buckets by decreasing largest size: WF is non-increasing in the size, so this is the order of
+  // increasing bound at every pick.
   std::vector<SizeBucket*> visit;
   for (auto& b : buckets)
     if (b.largest > 0) visit.push_back(&b);
+  std::sort(visit.begin(), visit.end(), [](const SizeBucket* a, const SizeBucket* b) { return a->largest > b->largest; });
   Heads heads(classes, buckets.size() * size_t(classes));
   for (size_t b = 0; b < buckets.size(); ++b)
     for (int y = 0; y < classes; ++y) heads.set(b * size_t(classes) + size_t(y), buckets[b].by_class[size_t(y)]);
@@ -258,8 +261,6 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         const double total = static_cast<double>(merged_total);
         rest_f[classes] = 0;
         for (int y = classes - 1; y >= 0; --y) rest_f[y] = rest_f[y + 1] + score.f(static_cast<int64_t>(sorted[y]));
-        for (SizeBucket* b : visit) b->bound = water_fill_bound(sorted, rest_f, merged_total, b->largest, score);
-        std::sort(visit.begin(), visit.end(), [](const SizeBucket* a, const SizeBucket* b) { return a->bound < b->bound; });
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.
         const bool screened = screen.reset(merged.data(), std::min<int64_t>(most, kScreenCountMax), largest_client);
@@ -332,7 +333,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           if (!visit.empty()) prefetch(visit[0]);
           for (size_t v = 0; v < visit.size(); ++v) {
             SizeBucket* b = visit[v];
-            if (b->bound > cutoff() + kBoundSlack) break;  // and so are all later buckets
+            // Above the window: so are all later buckets (up to rounding, far inside the slack).
+            if (water_fill_bound(sorted, rest_f, merged_total, b->largest, score) > cutoff() + kBoundSlack) break;
             if (v + 1 < visit.size()) prefetch(visit[v + 1]);
             const double mass = total + double(b->largest);
             const size_t bucket_index = size_t(b - buckets.data());

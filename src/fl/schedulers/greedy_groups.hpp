@@ -128,7 +128,6 @@ struct Heads {
 struct SizeBucket {
   int64_t largest = 0;
   std::vector<Group> by_class;  // [dominant class]
-  double bound = 0;             // per pick: WF(largest)
 };
 
 }  // namespace astraea::greedy_detail

@@ -97,6 +97,14 @@ TEST(ScoreScreen, EveryKernelGivesThePlainLoopsBits) {
       const double exact = score.score(b.merged.data(), &b.rows[size_t(l) * classes]);
       for (double d : {-1e-6, -1e-7, 0.0, 1e-7, 1e-6}) cutoffs.push_back(static_cast<float>(exact + d));
     }
+    float want_scores[kScreenLanes], scores[kScreenLanes];
+    plain(screen.inputs(), b.counts.data(), b.sizes.data(), 0.0f, want_scores);
+    for (const ScreenVariant& v : variants) {
+      if (!v.supported) continue;
+      v.kernel(screen.inputs(), b.counts.data(), b.sizes.data(), 0.0f, scores);
+      for (int l = 0; l < kScreenLanes; ++l)
+        ASSERT_EQ(scores[l], want_scores[l]) << v.name << ", trial " << trial << ", lane " << l;
+    }
     for (float c : cutoffs) {
       const uint32_t want = plain(screen.inputs(), b.counts.data(), b.sizes.data(), c, nullptr);
       for (const ScreenVariant& v : variants) {

@@ -65,6 +65,6 @@ void BM_ScoreScreen(benchmark::State& state) {
       benchmark::Counter(double(blocks), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.SetLabel(variant.name);
 }
-BENCHMARK(BM_ScoreScreen)->ArgsProduct({{0, 1}, {16, 4096}})->ArgNames({"kernel", "blocks"});
+BENCHMARK(BM_ScoreScreen)->ArgsProduct({{0, 1, 2}, {16, 4096}})->ArgNames({"kernel", "blocks"});
 
 }  // namespace

@@ -103,6 +103,46 @@ __attribute__((target("avx512f"))) uint32_t avx512_screen(const ScreenInputs& in
   if (out) _mm512_storeu_ps(out, screened);
   return _mm512_cmp_ps_mask(screened, _mm512_set1_ps(cutoff), _CMP_LE_OQ);
 }
+
+// f(m_y + c) for eight lanes, AVX2: the near row as four registers of eight, picked by the
+// count's low three bits and blended by bits 3 and 4; a gather for the lanes past the row.
+__attribute__((target("avx2"), always_inline)) inline __m256 avx2_term(const ScreenInputs& in, int y, __m256i c) {
+  const float* row = in.near + y * kScreenTable;
+  const __m256 p0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row), c);
+  const __m256 p1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row + 8), c);
+  const __m256 p2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row + 16), c);
+  const __m256 p3 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row + 24), c);
+  const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(c, 28));  // blendv reads the sign bit
+  const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(c, 27));
+  __m256 v = _mm256_blendv_ps(_mm256_blendv_ps(p0, p1, bit3), _mm256_blendv_ps(p2, p3, bit3), bit4);
+  const __m256i far = _mm256_cmpgt_epi32(c, _mm256_set1_epi32(kScreenTable - 1));
+  if (!_mm256_testz_si256(far, far)) {
+    const __m256i at = _mm256_add_epi32(c, _mm256_set1_epi32(in.merged[y]));
+    v = _mm256_mask_i32gather_ps(v, in.f_table, at, _mm256_castsi256_ps(far), 4);
+  }
+  return v;
+}
+
+// The same operations per lane as plain_screen, as two halves of eight lanes.
+__attribute__((target("avx2"))) uint32_t avx2_screen(const ScreenInputs& in, const ScreenCount* counts,
+                                                     const int32_t* sizes, float cutoff, float* out) {
+  static_assert(sizeof(ScreenCount) == 1, "the loads below widen bytes");
+  uint32_t mask = 0;
+  for (int half = 0; half < 2; ++half) {
+    __m256 g = _mm256_setzero_ps();
+    for (int y = 0; y < in.classes; ++y) {
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(counts + y * kScreenLanes + half * 8));
+      g = _mm256_add_ps(g, avx2_term(in, y, _mm256_cvtepu8_epi32(bytes)));
+    }
+    const __m256i t = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sizes + half * 8)),
+                                       _mm256_set1_epi32(in.total));
+    const __m256 head = _mm256_sub_ps(_mm256_set1_ps(in.log_classes), _mm256_i32gather_ps(in.log_table, t, 4));
+    const __m256 screened = _mm256_add_ps(head, _mm256_div_ps(g, _mm256_cvtepi32_ps(t)));
+    if (out) _mm256_storeu_ps(out + half * 8, screened);
+    mask |= uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(screened, _mm256_set1_ps(cutoff), _CMP_LE_OQ))) << (half * 8);
+  }
+  return mask;
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -112,6 +152,7 @@ std::vector<ScreenVariant> screen_variants() {
   std::vector<ScreenVariant> v = {{"plain", plain_screen, true}};
 #ifdef ASTRAEA_SCREEN_X86
   __builtin_cpu_init();
+  v.push_back({"avx2", avx2_screen, __builtin_cpu_supports("avx2") != 0});
   v.push_back({"avx512", avx512_screen, __builtin_cpu_supports("avx512f") != 0});
 #endif
   return v;

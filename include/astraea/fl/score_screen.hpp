@@ -66,7 +66,7 @@ using ScreenKernel = uint32_t (*)(const ScreenInputs& in, const ScreenCount* cou
                                   float cutoff, float* screened);
 
 struct ScreenVariant {
-  const char* name;  // "plain", "avx512"
+  const char* name;  // "plain", "avx2", "avx512"
   ScreenKernel kernel;
   bool supported;    // by this CPU
 };

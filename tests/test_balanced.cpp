@@ -8,6 +8,7 @@
 #include <set>
 
 #include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/kernels/kl_score.hpp"
 #include "astraea/fl/schedule_quality.hpp"
 #include "astraea/fl/synthetic_population.hpp"
 #include "astraea/io/partition_csv.hpp"
@@ -110,6 +111,48 @@ TEST(BalancedScheduler, CutsTheGreedysGapToTheFloor) {
     EXPECT_LT(worst.max_kl, 0.5 * greedy.max_kl) << clients;
     EXPECT_LT(worst.max_kl, mean.max_kl) << clients;
     EXPECT_GE(mean.weighted_kl, mean.floor_kl);
+  }
+}
+
+// Objective "max" ends with its worst mediator where no single swap or move with any other
+// mediator lowers it (brute force over every pair of clients), and within 2.5x the weighted mean.
+TEST(BalancedScheduler, MaxLeavesNoExchangeThatLowersTheWorst) {
+  for (int64_t clients : {400, 1000}) {
+    PopulationSpec p;
+    p.clients = clients;
+    p.seed = 3;
+    const std::vector<int32_t> h = synthetic_histograms(p);
+    SchedulerOptions o;
+    o.balance = "max";
+    const MediatorGroups g = make_scheduler("balanced", o)->schedule_rows(h.data(), p.classes, iota_ids(clients), 1);
+    const auto kl_of = [&](const std::vector<int64_t>& members) {
+      std::vector<int64_t> counts(size_t(p.classes), 0);
+      for (int64_t k : members)
+        for (int y = 0; y < p.classes; ++y) counts[size_t(y)] += h[size_t(k) * p.classes + y];
+      return kl_to_uniform(counts.data(), p.classes);
+    };
+    size_t w = 0;
+    for (size_t m = 1; m < g.size(); ++m)
+      if (kl_of(g[m]) > kl_of(g[w])) w = m;
+    const double worst = kl_of(g[w]);
+    for (size_t b = 0; b < g.size(); ++b) {
+      if (b == w) continue;
+      const auto lowers = [&](std::vector<int64_t> a2, std::vector<int64_t> b2) {
+        return !a2.empty() && !b2.empty() && a2.size() <= 10 && b2.size() <= 10 &&
+               std::max(kl_of(a2), kl_of(b2)) < worst - 1e-9;
+      };
+      for (size_t i = 0; i <= g[w].size(); ++i) {
+        for (size_t j = 0; j <= g[b].size(); ++j) {
+          if (i == g[w].size() && j == g[b].size()) continue;
+          std::vector<int64_t> a2 = g[w], b2 = g[b];
+          if (i < g[w].size()) b2.push_back(a2[i]), a2.erase(a2.begin() + std::ptrdiff_t(i));
+          if (j < g[b].size()) a2.push_back(g[b][j]), b2.erase(std::find(b2.begin(), b2.end(), g[b][j]));
+          ASSERT_FALSE(lowers(a2, b2)) << clients << " clients: mediator " << b << ", positions " << i << " " << j;
+        }
+      }
+    }
+    const ScheduleQuality q = quality_of(h, p.classes, g);
+    EXPECT_LT(q.max_kl, 2.5 * q.weighted_kl) << clients;
   }
 }
 

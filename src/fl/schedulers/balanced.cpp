@@ -8,6 +8,8 @@
 // with many mediators, searched among those whose most over-represented class is the one it lacks
 // most) and takes the best improving swap or move.
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
+// For "max", the passes are followed by rounds of the worst mediator against every other one (the
+// complementary few miss the exchanges that lower it), then passes again, while the worst falls.
 // Passes left over once no single swap helps go to iterated local search: a seeded random swap
 // between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
 // Toward a non-uniform target (astraea.target, a feedback replan) KL is measured to the target:
@@ -27,6 +29,8 @@ namespace {
 constexpr int kPartners = 4;
 constexpr size_t kFullSearch = 512;  // mediators up to which every one is a partner candidate
 constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
+constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
+constexpr int kWorstRounds = 8;      // rounds of worst-mediator exchanges and passes, at most
 
 class Balancer {
  public:
@@ -109,7 +113,28 @@ class Balancer {
     return changed;
   }
 
+  // The worst mediator against every other one, not only its most complementary: applies the
+  // swap or move that lowers it most without lifting its partner to its level; false when none
+  // does (the worst mediator cannot be lowered by one exchange).
+  bool lower_worst() {
+    const size_t M = groups_.size();
+    size_t a = 0;
+    for (size_t m = 1; m < M; ++m)
+      if (kl(m) > kl(a)) a = m;
+    // The others in windows of kWorstScan, the first window moving on at each call: the first
+    // window with an exchange that lowers a is taken, and false means none of them has one.
+    Change best;
+    for (size_t seen = 0; seen < M - 1 && best.b == kNone; ++worst_window_) {
+      for (size_t k = 0; k < kWorstScan && seen < M - 1; ++k, ++seen)
+        consider(a, (a + 1 + (worst_window_ * kWorstScan + k) % (M - 1)) % M, true, best);
+    }
+    if (best.b == kNone) return false;
+    apply(a, best);
+    return true;
+  }
+
   MediatorGroups positions() const { return groups_; }
+  size_t mediators() const { return groups_.size(); }
   double objective(bool worst_case) const {
     double v = worst_case ? 0.0 : 0.0;
     for (size_t m = 0; m < groups_.size(); ++m) v = worst_case ? std::max(v, kl(m)) : v + cost_[m];
@@ -234,6 +259,7 @@ class Balancer {
   std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
   std::vector<double> cost_, pooled_;
   std::vector<double> log_t_;  // log of the target, per class
+  size_t worst_window_ = 0;    // lower_worst's windows so far: where its next one starts
 };
 
 class BalancedScheduler final : public MediatorScheduler {
@@ -250,6 +276,18 @@ class BalancedScheduler final : public MediatorScheduler {
       balancer.kick(engine);
       while (used < passes_ && balancer.pass(worst_case)) ++used;
       if (!(balancer.objective(worst_case) < before.objective(worst_case))) balancer = before;
+    }
+  }
+  // Rounds of the worst mediator against every other one, one exchange at a time until none
+  // lowers it (at most one exchange per mediator in all), then passes, while the worst falls.
+  void worst_rounds(Balancer& balancer, HostEngine& engine) const {
+    size_t steps = 0;
+    const size_t limit = balancer.mediators();
+    for (int round = 0; round < kWorstRounds; ++round) {
+      const double before = balancer.objective(true);
+      if (round > 0) improve(balancer, true, engine);
+      while (steps < limit && balancer.lower_worst()) ++steps;
+      if (!(balancer.objective(true) < before)) break;
     }
   }
   MediatorGroups schedule_rows(const int32_t* rows, int classes, const std::vector<int64_t>& ids,
@@ -278,6 +316,7 @@ class BalancedScheduler final : public MediatorScheduler {
           balancer = greedy;
           improve(balancer, true, engine);
         }
+        worst_rounds(balancer, engine);
       } else {
         improve(balancer, false, engine);
       }

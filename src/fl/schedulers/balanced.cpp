@@ -31,6 +31,7 @@ constexpr size_t kFullSearch = 512;  // mediators up to which every one is a par
 constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
 constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
 constexpr int kWorstRounds = 8;      // rounds of worst-mediator exchanges and passes, at most
+constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
 
 class Balancer {
  public:
@@ -133,6 +134,50 @@ class Balancer {
     return true;
   }
 
+  // When no single exchange lowers the worst mediator a, two in a row: one with b that lowers a
+  // but lifts b to a's level or above, then one of b with a third mediator that brings both below
+  // that level. The kChainFirst first exchanges that lift b least are tried; false if none works.
+  bool lower_worst_by_chain() {
+    const size_t M = groups_.size();
+    if (M < 3) return false;
+    size_t a = 0;
+    for (size_t m = 1; m < M; ++m)
+      if (kl(m) > kl(a)) a = m;
+    const double level = kl(a);
+    struct First {
+      double lifted;  // b's KL after
+      Change change;
+    };
+    std::vector<First> firsts;
+    for (size_t b = 0; b < M; ++b) {
+      if (b == a) continue;
+      exchanges(a, b, [&](size_t i, size_t j) {
+        const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
+        int64_t ta = 0, tb = 0;
+        const double na = cost_after(a, ci, cj, &ta), nb = cost_after(b, cj, ci, &tb);
+        if (kl_of(na, ta) < level - 1e-12) firsts.push_back(First{kl_of(nb, tb), Change{b, i, j, 0, 0}});
+      });
+    }
+    const size_t k = std::min(kChainFirst, firsts.size());
+    std::partial_sort(firsts.begin(), firsts.begin() + std::ptrdiff_t(k), firsts.end(),
+                      [](const First& x, const First& y) { return x.lifted < y.lifted; });
+    for (size_t f = 0; f < k; ++f) {
+      const size_t b = firsts[f].change.b;
+      const Saved saved_a = save(a), saved_b = save(b);
+      apply(a, firsts[f].change);
+      Change second;
+      for (size_t c = 0; c < M; ++c)
+        if (c != a && c != b) consider(b, c, true, second);
+      if (second.b != kNone && second.objective < level - 1e-12) {
+        apply(b, second);
+        return true;
+      }
+      restore(saved_a);
+      restore(saved_b);
+    }
+    return false;
+  }
+
   MediatorGroups positions() const { return groups_; }
   size_t mediators() const { return groups_.size(); }
   double objective(bool worst_case) const {
@@ -218,15 +263,39 @@ class Balancer {
     best = Change{b, i, j, objective, delta};
   }
 
-  void consider(size_t a, size_t b, bool worst_case, Change& best) const {
+  // Every swap (i, j) and move (i, kNone) or (kNone, j) between a and b; moves keep every
+  // mediator non-empty and within gamma.
+  template <typename F>
+  void exchanges(size_t a, size_t b, F&& each) const {
     const size_t A = groups_[a].size(), B = groups_[b].size();
     for (size_t i = 0; i < A; ++i)
-      for (size_t j = 0; j < B; ++j) offer(a, b, i, j, worst_case, best);
-    // Moves keep every mediator non-empty and within gamma.
+      for (size_t j = 0; j < B; ++j) each(i, j);
     if (A > 1 && B < size_t(gamma_))
-      for (size_t i = 0; i < A; ++i) offer(a, b, i, kNone, worst_case, best);
+      for (size_t i = 0; i < A; ++i) each(i, kNone);
     if (B > 1 && A < size_t(gamma_))
-      for (size_t j = 0; j < B; ++j) offer(a, b, kNone, j, worst_case, best);
+      for (size_t j = 0; j < B; ++j) each(kNone, j);
+  }
+
+  void consider(size_t a, size_t b, bool worst_case, Change& best) const {
+    exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, worst_case, best); });
+  }
+
+  // One mediator's state, to undo a tentative exchange.
+  struct Saved {
+    size_t m;
+    std::vector<int64_t> members, counts;
+    int64_t total;
+    double cost;
+  };
+  Saved save(size_t m) const {
+    return Saved{m, groups_[m], std::vector<int64_t>(h_.begin() + std::ptrdiff_t(m * n_), h_.begin() + std::ptrdiff_t((m + 1) * n_)),
+                 total_[m], cost_[m]};
+  }
+  void restore(const Saved& s) {
+    groups_[s.m] = s.members;
+    std::copy(s.counts.begin(), s.counts.end(), h_.begin() + std::ptrdiff_t(s.m * n_));
+    total_[s.m] = s.total;
+    cost_[s.m] = s.cost;
   }
 
   void apply(size_t a, const Change& c) {
@@ -286,7 +355,7 @@ class BalancedScheduler final : public MediatorScheduler {
     for (int round = 0; round < kWorstRounds; ++round) {
       const double before = balancer.objective(true);
       if (round > 0) improve(balancer, true, engine);
-      while (steps < limit && balancer.lower_worst()) ++steps;
+      while (steps < limit && (balancer.lower_worst() || balancer.lower_worst_by_chain())) ++steps;
       if (!(balancer.objective(true) < before)) break;
     }
   }

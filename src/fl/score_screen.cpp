@@ -28,6 +28,7 @@ ScoreScreen::ScoreScreen(const MediatorScore& score)
   in_.f_table = f_.data();
   in_.log_table = log_.data();
   in_.log_classes = static_cast<float>(score.log_classes());
+  in_.table_size = static_cast<int32_t>(f_.size());
 }
 
 bool ScoreScreen::reset(const int64_t* merged, int64_t largest_count, int64_t largest_size) {
@@ -97,8 +98,20 @@ __attribute__((target("avx512f"))) uint32_t avx512_screen(const ScreenInputs& in
     }
     g = _mm512_add_ps(g, v);
   }
-  const __m512i t = _mm512_add_epi32(_mm512_loadu_si512(sizes), _mm512_set1_epi32(in.total));
-  const __m512 head = _mm512_sub_ps(_mm512_set1_ps(in.log_classes), _mm512_i32gather_ps(t, in.log_table, 4));
+  const __m512i s = _mm512_loadu_si512(sizes);
+  const __m512i t = _mm512_add_epi32(s, _mm512_set1_epi32(in.total));
+  __m512 log_t;
+  const int32_t base = in.total + in.size_base;
+  if (in.size_base >= 0 && base + kScreenTable <= in.table_size) {
+    // log(T + s) = log_table[base + d]: the 32 entries from base in two registers.
+    const __m512i d = _mm512_sub_epi32(s, _mm512_set1_epi32(in.size_base));
+    log_t = _mm512_permutex2var_ps(_mm512_loadu_ps(in.log_table + base), d, _mm512_loadu_ps(in.log_table + base + 16));
+    const __mmask16 beyond = _mm512_cmpgt_epu32_mask(d, _mm512_set1_epi32(kScreenTable - 1));  // or below: wraps
+    if (beyond != 0) log_t = _mm512_mask_i32gather_ps(log_t, beyond, t, in.log_table, 4);
+  } else {
+    log_t = _mm512_i32gather_ps(t, in.log_table, 4);
+  }
+  const __m512 head = _mm512_sub_ps(_mm512_set1_ps(in.log_classes), log_t);
   const __m512 screened = _mm512_add_ps(head, _mm512_div_ps(g, _mm512_cvtepi32_ps(t)));
   if (out) _mm512_storeu_ps(out, screened);
   return _mm512_cmp_ps_mask(screened, _mm512_set1_ps(cutoff), _CMP_LE_OQ);

@@ -35,6 +35,10 @@ struct ScreenInputs {
   const float* log_table = nullptr; // log v, every T + s the lanes reach
   int32_t total = 0;                // T > 0
   float log_classes = 0;
+  // Optional: no lane's size is below it (a size bucket's smallest). log(T + s) for s within 31 of
+  // it is then read from registers (AVX-512), the rest gathered; -1: all gathered.
+  int32_t size_base = -1;
+  int32_t table_size = 0;           // entries of f_table and log_table
 };
 
 // The screen's tables: float copies of the score's, once per run, and the near rows per pick.

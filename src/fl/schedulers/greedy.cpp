@@ -202,6 +202,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
     for (size_t u = 0; u < distinct; ++u) {
       lists[bucket_of[u]][dominant[u]].push_back(Entry{peak[u], u});
       buckets[bucket_of[u]].largest = std::max(buckets[bucket_of[u]].largest, cand.size[u]);
+      buckets[bucket_of[u]].smallest = std::min(buckets[bucket_of[u]].smallest, cand.size[u]);
     }
     for (size_t b = 0; b < buckets.size(); ++b) {
       for (int y = 0; y < classes; ++y) {
@@ -287,6 +288,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           }
         };
         auto scan = [&](TieWindow& w, int thread, int count) {
+          ScreenInputs in = screen.inputs();  // this thread's: size_base follows the bucket
           auto cutoff = [&] {
             return count == 1 ? w.cutoff() : std::min(w.cutoff(), shared.load(std::memory_order_relaxed) + kScoreTie);
           };
@@ -337,6 +339,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
             if (water_fill_bound(sorted, rest_f, merged_total, b->largest, score) > cutoff() + kBoundSlack) break;
             if (v + 1 < visit.size()) prefetch(visit[v + 1]);
             const double mass = total + double(b->largest);
+            in.size_base = static_cast<int32_t>(b->smallest);
             const size_t bucket_index = size_t(b - buckets.data());
             for (int y = 0; y < classes; ++y) {
               // Each group has one thread: its memory stays in that core's cache, and no other
@@ -362,7 +365,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                 if (pass == 0) continue;
                 const uint32_t forced = g.forced[blk];
                 if (screened)
-                  pass &= screen_kernel(screen.inputs(), g.block(blk), &g.size[first], screen_cutoff, nullptr) | forced;
+                  pass &= screen_kernel(in, g.block(blk), &g.size[first], screen_cutoff, nullptr) | forced;
                 for (; pass != 0; pass &= pass - 1) {
                   const int l = __builtin_ctz(pass);
                   const size_t u = g.candidate[first + size_t(l)];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <vector>
 
 #include "astraea/fl/score_screen.hpp"
@@ -127,6 +128,7 @@ struct Heads {
 
 struct SizeBucket {
   int64_t largest = 0;
+  int64_t smallest = INT64_MAX;
   std::vector<Group> by_class;  // [dominant class]
 };
 

@@ -324,7 +324,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
               const Group& g = b->by_class[y];
               if (g.alive == 0) continue;
-              __builtin_prefetch(g.peak.data());
+              __builtin_prefetch(g.first_peak.data());
               __builtin_prefetch(g.size.data());
               __builtin_prefetch(g.live.data());
               __builtin_prefetch(g.forced.data());
@@ -360,7 +360,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                   if (screened) screen_cutoff = screen.widened(c);
                 }
                 // Peaks ascend (dead slots keep theirs): a block whose first peak is too large ends the group.
-                if (g.peak[first] > limit) break;
+                if (g.first_peak[blk] > limit) break;
                 uint32_t pass = g.live[blk];
                 if (pass == 0) continue;
                 const uint32_t forced = g.forced[blk];

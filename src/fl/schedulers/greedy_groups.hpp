@@ -18,6 +18,7 @@ namespace astraea::greedy_detail {
 struct Group {
   int classes = 0;
   std::vector<int32_t> peak, size;  // [slots], padded with zeros to whole blocks
+  std::vector<int32_t> first_peak;  // [blocks]: the peak of each block's first slot (the scan's stop)
   std::vector<uint32_t> candidate;  // [slots]
   std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
   std::vector<uint32_t> live;       // [blocks]: the slots holding a live candidate
@@ -38,6 +39,7 @@ struct Group {
     live.resize(padded / kScreenLanes, 0);
     forced.resize(padded / kScreenLanes, 0);
     peak[k] = peak_count;
+    if (k % kScreenLanes == 0) first_peak.push_back(peak_count);
     size[k] = static_cast<int32_t>(samples);
     const uint32_t bit = 1u << (k % kScreenLanes);
     if (peak_count > kScreenCountMax) forced[k / kScreenLanes] |= bit;
@@ -82,6 +84,8 @@ struct Group {
     candidate.resize(w);
     const size_t blocks = (w + kScreenLanes - 1) / kScreenLanes;
     peak.resize(blocks * kScreenLanes);
+    first_peak.resize(blocks);
+    for (size_t b = 0; b < blocks; ++b) first_peak[b] = peak[b * kScreenLanes];
     size.resize(blocks * kScreenLanes);
     lanes.resize(blocks * kScreenLanes * size_t(classes));
     forced.assign(kept_forced.begin(), kept_forced.begin() + std::ptrdiff_t(blocks));

@@ -119,9 +119,7 @@ class Balancer {
   // does (the worst mediator cannot be lowered by one exchange).
   bool lower_worst() {
     const size_t M = groups_.size();
-    size_t a = 0;
-    for (size_t m = 1; m < M; ++m)
-      if (kl(m) > kl(a)) a = m;
+    const size_t a = worst();
     // The others in windows of kWorstScan, the first window moving on at each call: the first
     // window with an exchange that lowers a is taken, and false means none of them has one.
     Change best;
@@ -140,9 +138,7 @@ class Balancer {
   bool lower_worst_by_chain() {
     const size_t M = groups_.size();
     if (M < 3) return false;
-    size_t a = 0;
-    for (size_t m = 1; m < M; ++m)
-      if (kl(m) > kl(a)) a = m;
+    const size_t a = worst();
     const double level = kl(a);
     struct First {
       double lifted;  // b's KL after
@@ -152,10 +148,9 @@ class Balancer {
     for (size_t b = 0; b < M; ++b) {
       if (b == a) continue;
       exchanges(a, b, [&](size_t i, size_t j) {
-        const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
-        int64_t ta = 0, tb = 0;
-        const double na = cost_after(a, ci, cj, &ta), nb = cost_after(b, cj, ci, &tb);
-        if (kl_of(na, ta) < level - 1e-12) firsts.push_back(First{kl_of(nb, tb), Change{b, i, j, 0, 0}});
+        const After x = after(a, b, i, j);
+        if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
+          firsts.push_back(First{kl_of(x.cost_b, x.total_b), Change{b, i, j, 0, 0}});
       });
     }
     const size_t k = std::min(kChainFirst, firsts.size());
@@ -176,6 +171,13 @@ class Balancer {
       restore(saved_b);
     }
     return false;
+  }
+
+  size_t worst() const {  // the mediator of the largest KL (the first, on ties)
+    size_t a = 0;
+    for (size_t m = 1; m < groups_.size(); ++m)
+      if (kl(m) > kl(a)) a = m;
+    return a;
   }
 
   MediatorGroups positions() const { return groups_; }
@@ -244,10 +246,23 @@ class Balancer {
   }
   double kl_of(double cost, int64_t total) const { return total > 0 ? cost / double(total) : 0.0; }
 
-  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
+  // C and T of mediators a and b after exchanging positions i and j (kNone: nothing that way).
+  struct After {
+    double cost_a, cost_b;
+    int64_t total_a, total_b;
+  };
+  After after(size_t a, size_t b, size_t i, size_t j) const {
     const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
-    int64_t ta = 0, tb = 0;
-    const double na = cost_after(a, ci, cj, &ta), nb = cost_after(b, cj, ci, &tb);
+    After x{};
+    x.cost_a = cost_after(a, ci, cj, &x.total_a);
+    x.cost_b = cost_after(b, cj, ci, &x.total_b);
+    return x;
+  }
+
+  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
+    const After x = after(a, b, i, j);
+    const double na = x.cost_a, nb = x.cost_b;
+    const int64_t ta = x.total_a, tb = x.total_b;
     const double delta = na + nb - cost_[a] - cost_[b];
     const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
     double objective;

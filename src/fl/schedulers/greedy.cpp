@@ -316,12 +316,16 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
           double c = cutoff(), share = shares.at(c);
           float screen_cutoff = screened ? screen.widened(c) : 0.0f;
+          // Each group has one thread: its memory stays in that core's cache, and no other thread
+          // repeats its setup.
+          auto owns = [&](const SizeBucket* b, int y) {
+            return (size_t(b - buckets.data()) + size_t(y)) % size_t(count) == size_t(thread);
+          };
           // The first blocks of a bucket's groups are rarely still cached: ask for the next bucket's
           // while this one is scanned.
           auto prefetch = [&](const SizeBucket* b) {
-            const size_t bucket_index = size_t(b - buckets.data());
             for (int y = 0; y < classes; ++y) {
-              if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
+              if (!owns(b, y)) continue;
               const Group& g = b->by_class[y];
               if (g.alive == 0) continue;
               __builtin_prefetch(g.first_peak.data());
@@ -340,11 +344,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
             if (v + 1 < visit.size()) prefetch(visit[v + 1]);
             const double mass = total + double(b->largest);
             in.size_base = static_cast<int32_t>(b->smallest);
-            const size_t bucket_index = size_t(b - buckets.data());
             for (int y = 0; y < classes; ++y) {
-              // Each group has one thread: its memory stays in that core's cache, and no other
-              // thread repeats its setup.
-              if ((bucket_index + size_t(y)) % size_t(count) != size_t(thread)) continue;
+              if (!owns(b, y)) continue;
               Group& g = b->by_class[y];
               if (g.alive == 0) continue;
               if (g.stale) g.compact(entry_of);  // each candidate is in one group: no two threads write one entry

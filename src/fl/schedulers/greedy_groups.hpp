@@ -2,13 +2,19 @@
 // group of blocks in the float screen's layout, and every group's head for the first incumbent.
 #pragma once
 
-#include <cstdint>
 #include <climits>
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "astraea/fl/score_screen.hpp"
 
 namespace astraea::greedy_detail {
+
+// Slot k's count of class y in blocks of kScreenLanes stored class by class (the screen's layout).
+inline size_t lane_index(size_t k, int y, int classes) {
+  return (k / kScreenLanes * size_t(classes) + size_t(y)) * kScreenLanes + k % kScreenLanes;
+}
 
 // One size bucket's candidates of one dominant class, by increasing peak count, with copies of their
 // histograms in that order, in blocks of kScreenLanes stored class by class (the screen's layout):
@@ -28,7 +34,7 @@ struct Group {
   size_t slots() const { return candidate.size(); }
   size_t blocks() const { return live.size(); }
   const ScreenCount* block(size_t b) const { return &lanes[b * size_t(classes) * kScreenLanes]; }
-  ScreenCount count(size_t k, int y) const { return block(k / kScreenLanes)[y * kScreenLanes + k % kScreenLanes]; }
+  ScreenCount count(size_t k, int y) const { return lanes[lane_index(k, y, classes)]; }
   void push(int32_t peak_count, int64_t samples, uint32_t u, const int32_t* row) {
     const size_t k = slots();
     candidate.push_back(u);
@@ -43,9 +49,7 @@ struct Group {
     size[k] = static_cast<int32_t>(samples);
     const uint32_t bit = 1u << (k % kScreenLanes);
     if (peak_count > kScreenCountMax) forced[k / kScreenLanes] |= bit;
-    ScreenCount* b = &lanes[k / kScreenLanes * size_t(classes) * kScreenLanes];
-    for (int y = 0; y < classes; ++y)
-      b[y * kScreenLanes + k % kScreenLanes] = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
+    for (int y = 0; y < classes; ++y) lane(k, y) = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
     live[k / kScreenLanes] |= bit;
     ++alive;
   }
@@ -96,7 +100,7 @@ struct Group {
   }
 
  private:
-  ScreenCount& lane(size_t k, int y) { return lanes[(k / kScreenLanes * size_t(classes) + size_t(y)) * kScreenLanes + k % kScreenLanes]; }
+  ScreenCount& lane(size_t k, int y) { return lanes[lane_index(k, y, classes)]; }
 };
 
 // Every group's first entry (its flattest candidate), in the screen's layout: screened together,
@@ -124,7 +128,7 @@ struct Heads {
     const size_t k = g.first_live();
     if (g.forced[k / kScreenLanes] >> (k % kScreenLanes) & 1u) return;
     live[b] |= bit;
-    for (int y = 0; y < classes; ++y) lanes[(b * size_t(classes) + size_t(y)) * kScreenLanes + l] = g.count(k, y);
+    for (int y = 0; y < classes; ++y) lanes[lane_index(group, y, classes)] = g.count(k, y);
     size[group] = g.size[k];
     candidate[group] = g.candidate[k];
   }

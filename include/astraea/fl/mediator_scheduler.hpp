@@ -109,6 +109,24 @@ MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const s
 MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
                                           int gamma, const std::vector<double>& target);
 
+// "balanced"'s search on its own: improves `groups` (positions into `histograms`; every group
+// non-empty and within gamma) by swaps and moves of clients between mediators while the objective
+// falls: "mean", the sample-weighted mean mediator KL, or "max", the worst mediator's (see
+// balanced.cpp). Deterministic for a seed and round. Any grouping can be the start.
+struct BalanceOptions {
+  int gamma = 10;
+  std::string objective = "mean";  // or "max"
+  int passes = 2;                  // improvement passes, at most
+  uint64_t seed = 1;               // the kicks of iterated local search
+  uint32_t round = 0;
+  std::vector<double> target;      // empty: uniform
+  // false: every exchange is scored exactly, none skipped by its lower bound (the reference the
+  // bounds are tested against: the same groups).
+  bool bounds = true;
+};
+MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,
+                                 const BalanceOptions& options);
+
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);
 

@@ -1,0 +1,351 @@
+// The balanced scheduler's local search (balancer.hpp). Exchanges are scored incrementally over
+// the classes the moved clients hold; a linear lower bound per exchange (convexity of C) skips
+// most of them before any exact score, with the same result as scoring every one.
+#include "balancer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace astraea::schedulers {
+namespace {
+
+constexpr int kPartners = 4;
+constexpr size_t kFullSearch = 512;  // mediators up to which every one is a partner candidate
+constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
+constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
+constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
+
+}  // namespace
+
+Balancer::Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score,
+                   const std::vector<double>& target, bool bounds)
+    : rows_(rows), n_(classes), gamma_(gamma), bounds_(bounds), score_(&score), groups_(positions),
+      log_t_(classes, -std::log(double(classes))) {
+  for (size_t y = 0; y < target.size(); ++y) log_t_[y] = target[y] > 0 ? std::log(target[y]) : -700.0;
+  const size_t M = groups_.size();
+  // Each client's non-zero classes (CSR), so a swap touches only the classes it changes.
+  support_start_.push_back(0);
+  int64_t clients = 0;
+  for (const auto& g : groups_) clients += int64_t(g.size());
+  for (int64_t i = 0; i < clients; ++i) {
+    for (int y = 0; y < classes; ++y)
+      if (rows[i * classes + y] != 0) support_.push_back(y);
+    support_start_.push_back(int64_t(support_.size()));
+  }
+  size_.resize(size_t(clients));
+  for (int64_t i = 0; i < clients; ++i) size_[size_t(i)] = std::accumulate(row(i), row(i) + n_, int64_t{0});
+  h_.assign(M * n_, 0);
+  total_.assign(M, 0);
+  cost_.assign(M, 0);
+  pooled_.assign(n_, 0.0);
+  for (size_t m = 0; m < M; ++m) {
+    for (int64_t i : groups_[m]) add(m, i, +1);
+    refresh(m);
+  }
+  double all = 0;
+  for (size_t m = 0; m < M; ++m)
+    for (int y = 0; y < n_; ++y) pooled_[y] += double(h_[m * n_ + y]), all += double(h_[m * n_ + y]);
+  for (double& p : pooled_) p = all > 0 ? p / all : 0.0;
+  if (!target.empty()) pooled_ = target;  // deviations are measured from the target
+}
+
+bool Balancer::pass(bool worst_case) {
+  const size_t M = groups_.size();
+  std::vector<size_t> order(M);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return kl(a) > kl(b); });
+  bool changed = false;
+  std::vector<double> dev(M * n_);
+  for (size_t m = 0; m < M; ++m) deviation(m, dev.data() + m * n_);
+  // Mediators by their most over-represented class (the buckets partners come from when many).
+  std::vector<std::vector<size_t>> by_excess(n_);
+  if (M > kFullSearch) {
+    for (size_t m = 0; m < M; ++m) {
+      const double* d = dev.data() + m * n_;
+      by_excess[std::max_element(d, d + n_) - d].push_back(m);
+    }
+  }
+  std::vector<std::pair<double, size_t>> dots;
+  for (size_t a : order) {
+    // The partners whose deviations most oppose a's.
+    dots.clear();
+    const auto offer_partner = [&](size_t b) {
+      if (b == a) return;
+      double d = 0;
+      for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
+      dots.emplace_back(d, b);
+    };
+    if (M <= kFullSearch) {
+      for (size_t b = 0; b < M; ++b) offer_partner(b);
+    } else {
+      const double* d = dev.data() + a * n_;
+      const std::vector<size_t>& bucket = by_excess[std::min_element(d, d + n_) - d];
+      const size_t start = bucket.empty() ? 0 : (a * 7919) % bucket.size();
+      for (size_t k = 0; k < std::min(kBucketScan, bucket.size()); ++k) offer_partner(bucket[(start + k) % bucket.size()]);
+    }
+    if (dots.empty()) continue;
+    const size_t k = std::min<size_t>(kPartners, dots.size());
+    std::partial_sort(dots.begin(), dots.begin() + k, dots.end());
+    Change best;
+    for (size_t p = 0; p < k; ++p) consider(a, dots[p].second, worst_case, best);
+    if (best.b == kNone) continue;
+    apply(a, best);
+    deviation(a, dev.data() + a * n_);
+    deviation(best.b, dev.data() + best.b * n_);
+    changed = true;
+  }
+  return changed;
+}
+
+bool Balancer::lower_worst() {
+  const size_t M = groups_.size();
+  const size_t a = worst();
+  // The others in windows of kWorstScan, the first window moving on at each call: the first
+  // window with an exchange that lowers a is taken, and false means none of them has one.
+  Change best;
+  for (size_t seen = 0; seen < M - 1 && best.b == kNone; ++worst_window_) {
+    for (size_t k = 0; k < kWorstScan && seen < M - 1; ++k, ++seen)
+      consider(a, (a + 1 + (worst_window_ * kWorstScan + k) % (M - 1)) % M, true, best);
+  }
+  if (best.b == kNone) return false;
+  apply(a, best);
+  return true;
+}
+
+bool Balancer::lower_worst_by_chain() {
+  const size_t M = groups_.size();
+  if (M < 3) return false;
+  const size_t a = worst();
+  const double level = kl(a);
+  struct First {
+    double lifted;  // b's KL after
+    Change change;
+  };
+  std::vector<First> firsts;
+  for (size_t b = 0; b < M; ++b) {
+    if (b == a) continue;
+    if (bounds_) bound(a, b);
+    exchanges(a, b, [&](size_t i, size_t j) {
+      if (bounds_) {
+        const Below w = bounds_ ? below(a, b, i, j) : kNoBound;
+        const int64_t moved = (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
+        if (total_[a] - moved > 0 && !((cost_[a] + w.da - w.margin) / double(total_[a] - moved) < level - 1e-12)) return;
+      }
+      const After x = after(a, b, i, j);
+      if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
+        firsts.push_back(First{kl_of(x.cost_b, x.total_b), Change{b, i, j, 0, 0}});
+    });
+  }
+  const size_t k = std::min(kChainFirst, firsts.size());
+  std::partial_sort(firsts.begin(), firsts.begin() + std::ptrdiff_t(k), firsts.end(),
+                    [](const First& x, const First& y) { return x.lifted < y.lifted; });
+  for (size_t f = 0; f < k; ++f) {
+    const size_t b = firsts[f].change.b;
+    const Saved saved_a = save(a), saved_b = save(b);
+    apply(a, firsts[f].change);
+    Change second;
+    for (size_t c = 0; c < M; ++c)
+      if (c != a && c != b) consider(b, c, true, second);
+    if (second.b != kNone && second.objective < level - 1e-12) {
+      apply(b, second);
+      return true;
+    }
+    restore(saved_a);
+    restore(saved_b);
+  }
+  return false;
+}
+
+size_t Balancer::worst() const {  // the mediator of the largest KL (the first, on ties)
+  size_t a = 0;
+  for (size_t m = 1; m < groups_.size(); ++m)
+    if (kl(m) > kl(a)) a = m;
+  return a;
+}
+
+double Balancer::objective(bool worst_case) const {
+  double v = worst_case ? 0.0 : 0.0;
+  for (size_t m = 0; m < groups_.size(); ++m) v = worst_case ? std::max(v, kl(m)) : v + cost_[m];
+  return v;
+}
+
+void Balancer::kick(HostEngine& engine) {
+  const size_t M = groups_.size();
+  const size_t a = engine() % M, b = (a + 1 + engine() % (M - 1)) % M;
+  apply(a, Change{b, size_t(engine() % groups_[a].size()), size_t(engine() % groups_[b].size()), 0, 0});
+}
+
+void Balancer::add(size_t m, int64_t i, int sign) {
+  const int32_t* x = row(i);
+  for (int y = 0; y < n_; ++y) {
+    h_[m * n_ + y] += sign * x[y];
+    total_[m] += sign * x[y];
+  }
+}
+
+void Balancer::refresh(size_t m) {
+  double c = 0;
+  for (int y = 0; y < n_; ++y) c += f(h_[m * n_ + y]) - double(h_[m * n_ + y]) * log_t_[y];
+  cost_[m] = c - f(total_[m]);
+}
+
+void Balancer::deviation(size_t m, double* out) const {
+  const double t = std::max<double>(double(total_[m]), 1.0);
+  for (int y = 0; y < n_; ++y) out[y] = double(h_[m * n_ + y]) / t - pooled_[y];
+}
+
+double Balancer::cost_after(size_t m, int64_t out, int64_t in, int64_t* total) const {
+  const int32_t* xo = out >= 0 ? row(out) : nullptr;
+  const int32_t* xi = in >= 0 ? row(in) : nullptr;
+  double c = cost_[m] + f(total_[m]);
+  int64_t t = total_[m];
+  const auto change = [&](int y) {
+    const int64_t d = (xi ? xi[y] : 0) - (xo ? xo[y] : 0);
+    if (d == 0) return;
+    const int64_t v = h_[m * n_ + y];
+    c += f(v + d) - f(v) - double(d) * log_t_[y];
+    t += d;
+  };
+  if (out >= 0)
+    for (int64_t k = support_start_[out]; k < support_start_[out + 1]; ++k) change(support_[k]);
+  if (in >= 0)
+    for (int64_t k = support_start_[in]; k < support_start_[in + 1]; ++k)
+      if (!xo || xo[support_[k]] == 0) change(support_[k]);  // classes `out` holds were done above
+  *total = t;
+  return c - f(t);
+}
+
+Balancer::After Balancer::after(size_t a, size_t b, size_t i, size_t j) const {
+  const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
+  After x{};
+  x.cost_a = cost_after(a, ci, cj, &x.total_a);
+  x.cost_b = cost_after(b, cj, ci, &x.total_b);
+  return x;
+}
+
+template <typename F>
+void Balancer::exchanges(size_t a, size_t b, F&& each) const {
+  const size_t A = groups_[a].size(), B = groups_[b].size();
+  for (size_t i = 0; i < A; ++i)
+    for (size_t j = 0; j < B; ++j) each(i, j);
+  if (A > 1 && B < size_t(gamma_))
+    for (size_t i = 0; i < A; ++i) each(i, kNone);
+  if (B > 1 && A < size_t(gamma_))
+    for (size_t j = 0; j < B; ++j) each(kNone, j);
+}
+
+void Balancer::gradient(size_t m, std::vector<double>& g) const {
+  g.assign(size_t(n_), -std::numeric_limits<double>::infinity());
+  if (total_[m] <= 0) return;
+  const double log_total = score_->log_of(total_[m]);
+  for (int y = 0; y < n_; ++y)
+    if (h_[m * n_ + y] > 0) g[size_t(y)] = score_->log_of(h_[m * n_ + y]) - log_total - log_t_[size_t(y)];
+}
+
+double Balancer::dot(const std::vector<double>& g, int64_t client) const {
+  const int32_t* x = row(client);
+  double d = 0;
+  for (int64_t k = support_start_[client]; k < support_start_[client + 1]; ++k) d += g[size_t(support_[k])] * x[support_[k]];
+  return d;
+}
+
+void Balancer::bound(size_t a, size_t b) const {
+  Linear& l = linear_;
+  gradient(a, l.grad_a);
+  gradient(b, l.grad_b);
+  l.a_on_a.clear(), l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
+  for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c)), l.a_on_b.push_back(dot(l.grad_b, c));
+  for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
+}
+
+Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j) const {
+  const Linear& l = linear_;
+  Below w{0, 0, 0};
+  double size = 0;
+  if (i != kNone) w.da -= l.a_on_a[i], w.db += l.a_on_b[i], size += std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]);
+  if (j != kNone) w.da += l.b_on_a[j], w.db -= l.b_on_b[j], size += std::fabs(l.b_on_a[j]) + std::fabs(l.b_on_b[j]);
+  w.margin = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + size + 1.0);
+  return w;
+}
+
+void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
+  const Below w = bounds_ ? below(a, b, i, j) : kNoBound;
+  const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
+  const int64_t moved = (ci >= 0 ? size_[size_t(ci)] : 0) - (cj >= 0 ? size_[size_t(cj)] : 0);
+  const int64_t ta = total_[a] - moved, tb = total_[b] + moved;
+  // Whether an objective of at least `lowest` can still be taken.
+  const auto may_win = [&](double lowest) {
+    if (worst_case) {
+      if (!(lowest < std::max(kl(a), kl(b)) - 1e-12)) return false;
+      return best.b == kNone || !(lowest > best.objective);
+    }
+    const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
+    return lowest < (best.b == kNone ? -scale : best.objective);
+  };
+  const auto lowest_kl = [](double cost, int64_t total) {
+    return total > 0 ? cost / double(total) : -std::numeric_limits<double>::infinity();
+  };
+  if (!may_win(worst_case ? std::max(lowest_kl(cost_[a] + w.da - w.margin, ta), lowest_kl(cost_[b] + w.db - w.margin, tb))
+                          : w.da + w.db - w.margin))
+    return;
+  int64_t total_a = 0, total_b = 0;
+  const double na = cost_after(a, ci, cj, &total_a);
+  if (!may_win(worst_case ? std::max(kl_of(na, ta), lowest_kl(cost_[b] + w.db - w.margin, tb))
+                          : na - cost_[a] + w.db - w.margin))
+    return;
+  const double nb = cost_after(b, cj, ci, &total_b);
+  const double delta = na + nb - cost_[a] - cost_[b];
+  double objective;
+  if (worst_case) {
+    objective = std::max(kl_of(na, total_a), kl_of(nb, total_b));
+    if (!(objective < std::max(kl(a), kl(b)) - 1e-12)) return;
+    if (best.b != kNone && !(objective < best.objective || (objective == best.objective && delta < best.delta))) return;
+  } else {
+    objective = delta;
+    if (!(delta < -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0))) return;
+    if (best.b != kNone && !(delta < best.objective)) return;
+  }
+  best = Change{b, i, j, objective, delta};
+}
+
+void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best) const {
+  if (bounds_) bound(a, b);
+  exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, worst_case, best); });
+}
+
+Balancer::Saved Balancer::save(size_t m) const {
+  return Saved{m, groups_[m], std::vector<int64_t>(h_.begin() + std::ptrdiff_t(m * n_), h_.begin() + std::ptrdiff_t((m + 1) * n_)),
+               total_[m], cost_[m]};
+}
+
+void Balancer::restore(const Saved& s) {
+  groups_[s.m] = s.members;
+  std::copy(s.counts.begin(), s.counts.end(), h_.begin() + std::ptrdiff_t(s.m * n_));
+  total_[s.m] = s.total;
+  cost_[s.m] = s.cost;
+}
+
+void Balancer::apply(size_t a, const Change& c) {
+  const size_t b = c.b;
+  int64_t ci = -1, cj = -1;
+  if (c.i != kNone) {
+    ci = groups_[a][c.i];
+    add(a, ci, -1);
+    add(b, ci, +1);
+    groups_[a].erase(groups_[a].begin() + std::ptrdiff_t(c.i));
+  }
+  if (c.j != kNone) {
+    cj = groups_[b][c.j];
+    add(b, cj, -1);
+    add(a, cj, +1);
+    groups_[b].erase(groups_[b].begin() + std::ptrdiff_t(c.j));
+  }
+  if (ci >= 0) groups_[b].push_back(ci);
+  if (cj >= 0) groups_[a].push_back(cj);
+  refresh(a);
+  refresh(b);
+}
+
+}  // namespace astraea::schedulers

@@ -1,0 +1,130 @@
+// The balanced scheduler's local search (balanced.cpp): mediators' class counts and costs, and the
+// exchanges (swaps and moves of clients) between them that lower the weighted mean or the worst
+// mediator KL. With C_m = sum_y f(h_my) - f(T_m) = T_m KL_m, f(v) = v log v (toward a target t,
+// f(v) gains -v log t_y): the weighted mean is sum_m C_m / T, so an exchange's worth is the change
+// of C over the two mediators it touches.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "astraea/core/rng.hpp"
+#include "astraea/fl/mediator_scheduler.hpp"
+#include "astraea/fl/mediator_score.hpp"
+
+namespace astraea::schedulers {
+
+class Balancer {
+ public:
+  // `positions`: the groups, as positions into `rows`. `bounds` false: every exchange is scored
+  // exactly (the reference the bounds are tested against; the same groups).
+  Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score,
+           const std::vector<double>& target, bool bounds = true);
+
+  // One pass; true if anything changed.
+  bool pass(bool worst_case);
+
+  // The worst mediator against every other one, not only its most complementary: applies the
+  // swap or move that lowers it most without lifting its partner to its level; false when none
+  // does (the worst mediator cannot be lowered by one exchange).
+  bool lower_worst();
+
+  // When no single exchange lowers the worst mediator a, two in a row: one with b that lowers a
+  // but lifts b to a's level or above, then one of b with a third mediator that brings both below
+  // that level. The kChainFirst first exchanges that lift b least are tried; false if none works.
+  bool lower_worst_by_chain();
+
+  size_t worst() const;  // the mediator of the largest KL (the first, on ties)
+
+  MediatorGroups positions() const { return groups_; }
+  size_t mediators() const { return groups_.size(); }
+  double objective(bool worst_case) const;
+  // Swaps a random client of one random mediator with one of another (the ILS kick).
+  void kick(HostEngine& engine);
+
+ private:
+  static constexpr size_t kNone = SIZE_MAX;
+  struct Change {
+    size_t b = kNone;
+    size_t i = kNone, j = kNone;  // positions within a and b; kNone: nothing moves that way
+    double objective = 0;         // mean: the change of sum C; max: the larger KL after
+    double delta = 0;             // the change of sum C (tie-break for max)
+  };
+
+  const int32_t* row(int64_t i) const { return rows_ + i * n_; }
+  double f(int64_t v) const { return score_->f(v); }
+  double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) : 0.0; }
+  void add(size_t m, int64_t i, int sign);
+  void refresh(size_t m);
+  void deviation(size_t m, double* out) const;
+  // C of mediator m with client `out` removed and `in` added (either may be -1: none), over the
+  // classes either holds.
+  double cost_after(size_t m, int64_t out, int64_t in, int64_t* total) const;
+  double kl_of(double cost, int64_t total) const { return total > 0 ? cost / double(total) : 0.0; }
+
+  // C and T of mediators a and b after exchanging positions i and j (kNone: nothing that way).
+  struct After {
+    double cost_a, cost_b;
+    int64_t total_a, total_b;
+  };
+  After after(size_t a, size_t b, size_t i, size_t j) const;
+
+  // Every swap (i, j) and move (i, kNone) or (kNone, j) between a and b; moves keep every
+  // mediator non-empty and within gamma.
+  template <typename F>
+  void exchanges(size_t a, size_t b, F&& each) const;
+
+  // Linear lower bounds on an exchange's change of C_a and C_b. C is convex in the counts (sum_y
+  // h_y log(h_y / T) is a sum of perspectives of v log v), so C(h + D) >= C(h) + grad C(h) . D,
+  // grad_y = log(h_y / T) - log t_y; where m holds none of class y the gradient is -inf (no bound,
+  // unless D leaves y alone). Filled per pair by bound(a, b): a client's dot with each gradient.
+  struct Linear {
+    std::vector<double> grad_a, grad_b;    // [classes]
+    std::vector<double> a_on_a, a_on_b;    // [A]: grad_a . x_i and grad_b . x_i, for a's clients
+    std::vector<double> b_on_a, b_on_b;    // [B]: likewise for b's clients
+  };
+  void gradient(size_t m, std::vector<double>& g) const;
+  double dot(const std::vector<double>& g, int64_t client) const;
+  void bound(size_t a, size_t b) const;
+  // Lower bounds on the change of C_a and C_b when a gives position i and b gives j (kNone:
+  // nothing), from the last bound(a, b); `margin` covers their rounding and the exact score's.
+  struct Below {
+    double da, db, margin;
+  };
+  static constexpr Below kNoBound{-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0};
+  Below below(size_t a, size_t b, size_t i, size_t j) const;
+  // Takes the exchange if it improves and beats `best`. The bounds go first: the exact change of
+  // C_a only when they allow a win, that of C_b only when C_a's and b's bound still do.
+  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const;
+
+  void consider(size_t a, size_t b, bool worst_case, Change& best) const;
+
+  // One mediator's state, to undo a tentative exchange.
+  struct Saved {
+    size_t m;
+    std::vector<int64_t> members, counts;
+    int64_t total;
+    double cost;
+  };
+  Saved save(size_t m) const;
+  void restore(const Saved& s);
+
+  void apply(size_t a, const Change& c);
+
+  const int32_t* rows_;
+  int n_, gamma_;
+  bool bounds_;
+  const MediatorScore* score_;
+  MediatorGroups groups_;  // positions into rows
+  std::vector<int64_t> h_, total_, size_;  // size_: per client
+  mutable Linear linear_;                  // consider()'s scratch
+  std::vector<int32_t> support_;        // the clients' non-zero classes
+  std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
+  std::vector<double> cost_, pooled_;
+  std::vector<double> log_t_;  // log of the target, per class
+  size_t worst_window_ = 0;    // lower_worst's windows so far: where its next one starts
+};
+
+}  // namespace astraea::schedulers

@@ -156,6 +156,61 @@ TEST(BalancedScheduler, MaxLeavesNoExchangeThatLowersTheWorst) {
   }
 }
 
+// The lower bound that skips exchanges before their exact score (C is convex) never skips one the
+// search would take: with and without it, the same groups, for both objectives, toward uniform and
+// toward a skewed target, from the greedy's groups and from a random start with short mediators.
+TEST(BalancedScheduler, BoundsSkipNoExchangeTheSearchWouldTake) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 8; ++trial) {
+    PopulationSpec p;
+    p.clients = 300 + 250 * trial;
+    p.classes = trial % 3 == 0 ? 4 : 10;
+    p.skew = trial % 2 ? 0.1 : 0.5;
+    p.seed = uint64_t(trial) + 20;
+    const std::vector<int32_t> h = synthetic_histograms(p);
+    const auto ids = iota_ids(p.clients);
+    BalanceOptions o;
+    o.gamma = 4 + trial % 7;
+    o.objective = trial % 2 ? "max" : "mean";
+    o.passes = 2 + trial;
+    o.seed = uint64_t(trial);
+    if (trial >= 4) {
+      for (int y = 0; y < p.classes; ++y) o.target.push_back(1.0 + y % 3);
+    }
+    MediatorGroups start = greedy_mediators(h.data(), p.classes, ids, o.gamma);
+    if (trial % 4 == 3) {  // a random start: mediators of 1 to gamma clients
+      std::vector<int64_t> order = ids;
+      std::shuffle(order.begin(), order.end(), rng);
+      start.clear();
+      for (size_t at = 0; at < order.size();) {
+        const size_t n = std::min(order.size() - at, size_t(1 + rng() % size_t(o.gamma)));
+        start.emplace_back(order.begin() + std::ptrdiff_t(at), order.begin() + std::ptrdiff_t(at + n));
+        at += n;
+      }
+    }
+    const MediatorGroups pruned = balance_mediators(h.data(), p.classes, start, o);
+    o.bounds = false;
+    const MediatorGroups exact = balance_mediators(h.data(), p.classes, start, o);
+    EXPECT_EQ(pruned, exact) << "trial " << trial;
+    EXPECT_NE(pruned, start) << "trial " << trial;  // the search did something to compare
+  }
+}
+
+TEST(BalancedScheduler, BalanceMediatorsNamesBadInput) {
+  const std::vector<int32_t> h = {3, 1, 1, 3, 2, 2};
+  BalanceOptions o;
+  o.gamma = 2;
+  o.target = {1.0};
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
+  o.target = {1.0, -1.0};
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
+  o.target.clear();
+  o.objective = "median";
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
+  o.objective = "mean";
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0, 1, 2}, {}}, o), std::exception);
+}
+
 TEST(GroupsFile, ClientsCsvRoundTripAndErrors) {
   testing::ScratchDir dir;
   ClientStore store(3);

@@ -129,7 +129,7 @@ bool Balancer::lower_worst_by_chain() {
     if (bounds_) bound(a, b);
     exchanges(a, b, [&](size_t i, size_t j) {
       if (bounds_) {
-        const Below w = bounds_ ? below(a, b, i, j) : kNoBound;
+        const Below w = below(a, b, i, j);
         const int64_t moved = (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
         if (total_[a] - moved > 0 && !((cost_[a] + w.da - w.margin) / double(total_[a] - moved) < level - 1e-12)) return;
       }

@@ -159,6 +159,41 @@ MediatorGroups schedule(const Histograms& h, int gamma, const std::string& algor
   return scheduler->schedule_rows(h.data(), int(h.shape(1)), ids, round);
 }
 
+// "balanced"'s search on another system's groups (client ids, as `ids` names the rows): each
+// mediator's clients come back in ascending id order, like the schedulers' chains.
+MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int gamma, const std::string& objective,
+                       int passes, std::vector<int64_t> ids, uint64_t seed, uint32_t round, std::vector<double> target) {
+  ids = ids_or_range(h, std::move(ids));
+  std::unordered_map<int64_t, int64_t> row;
+  for (size_t i = 0; i < ids.size(); ++i) row[ids[i]] = int64_t(i);
+  MediatorGroups positions = groups;
+  std::vector<uint8_t> seen(ids.size(), 0);
+  for (auto& g : positions)
+    for (int64_t& k : g) {
+      const auto it = row.find(k);
+      if (it == row.end()) throw py::value_error("groups: client " + std::to_string(k) + " is not among the ids");
+      if (seen[size_t(it->second)]++) throw py::value_error("groups: client " + std::to_string(k) + " is in more than one mediator");
+      k = it->second;
+    }
+  BalanceOptions o;
+  o.gamma = gamma;
+  o.objective = objective;
+  o.passes = passes;
+  o.seed = seed;
+  o.round = round;
+  o.target = std::move(target);
+  MediatorGroups out;
+  {
+    py::gil_scoped_release release;
+    out = balance_mediators(h.data(), int(h.shape(1)), positions, o);
+  }
+  for (auto& g : out) {
+    for (int64_t& k : g) k = ids[size_t(k)];
+    std::sort(g.begin(), g.end());
+  }
+  return out;
+}
+
 py::dict quality(const Histograms& h, const MediatorGroups& groups, std::vector<int64_t> ids) {
   ids = ids_or_range(h, std::move(ids));
   std::unordered_map<int64_t, size_t> row;
@@ -195,6 +230,9 @@ PYBIND11_MODULE(_astraea, m) {
   m.def("schedule", &schedule, py::arg("histograms"), py::arg("gamma") = 10, py::arg("algorithm") = "greedy",
         py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("balance") = "mean",
         py::arg("balance_passes") = 2, py::arg("round") = 1);
+  m.def("balance", &balance, py::arg("histograms"), py::arg("groups"), py::arg("gamma") = 10, py::arg("objective") = "mean",
+        py::arg("passes") = 2, py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("round") = 1,
+        py::arg("target") = std::vector<double>{});
   m.def("schedule_quality", &quality, py::arg("histograms"), py::arg("groups"), py::arg("ids") = std::vector<int64_t>{});
   m.attr("schedulers") = scheduler_registry().names();
 }

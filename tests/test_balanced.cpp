@@ -209,6 +209,30 @@ TEST(BalancedScheduler, BalanceMediatorsNamesBadInput) {
   EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
   o.objective = "mean";
   EXPECT_THROW(balance_mediators(h.data(), 2, {{0, 1, 2}, {}}, o), std::exception);
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0, 1}, {1}}, o), std::exception);   // position 1 twice
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0, -1}, {2}}, o), std::exception);  // negative
+}
+
+// A grouping of some rows only (another system's mediators over part of a population): the
+// search keeps to those rows and still only lowers the objective.
+TEST(BalancedScheduler, BalancesAGroupingOfSomeRows) {
+  PopulationSpec p;
+  p.clients = 600;
+  const std::vector<int32_t> h = synthetic_histograms(p);
+  MediatorGroups start;
+  for (int64_t k = 0; k + 20 < p.clients; k += 3 * 10) {  // every third row, ten to a mediator
+    start.emplace_back();
+    for (int64_t j = 0; j < 10; ++j) start.back().push_back(k + 3 * j);
+  }
+  BalanceOptions o;
+  const MediatorGroups g = balance_mediators(h.data(), p.classes, start, o);
+  std::vector<int64_t> before, after;
+  for (const auto& m : start) before.insert(before.end(), m.begin(), m.end());
+  for (const auto& m : g) after.insert(after.end(), m.begin(), m.end());
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  EXPECT_EQ(after, before);
+  EXPECT_LT(quality_of(h, p.classes, g).weighted_kl, 0.8 * quality_of(h, p.classes, start).weighted_kl);
 }
 
 TEST(GroupsFile, ClientsCsvRoundTripAndErrors) {

@@ -8,6 +8,7 @@ Astraea's planning (partition, augmentation ratios, mediator scheduling) inside 
     weights = exp.weights                           # {"0.weight": ndarray, ...}, safetensors names
 
     groups = astraea.schedule(histograms, gamma=10)  # mediators from a [clients x classes] array
+    groups = astraea.balance(histograms, groups)     # any grouping, moved toward the floor
 
 A config is a TOML file's path or a dict of sections ({"train": {"rounds": 5}, ...}); `set` takes
 "section.key=value" overrides as on the command line. Errors are astraea.Error (a ValueError)
@@ -20,7 +21,7 @@ import threading
 from . import _astraea
 from ._astraea import Error, augmentation_ratios, schedule_quality, set_log_level
 
-__all__ = ["Experiment", "Error", "partition", "augmentation_ratios", "schedule", "schedule_quality",
+__all__ = ["Experiment", "Error", "partition", "augmentation_ratios", "schedule", "balance", "schedule_quality",
            "set_log_level", "schedulers", "to_toml"]
 
 schedulers = list(_astraea.schedulers)
@@ -141,3 +142,13 @@ def schedule(histograms, gamma=10, algorithm="greedy", ids=None, seed=1, balance
     of astraea.schedulers."""
     return _astraea.schedule(histograms, gamma, algorithm, list(ids) if ids is not None else [], seed, balance,
                              balance_passes, round)
+
+
+def balance(histograms, groups, gamma=10, objective="mean", passes=2, ids=None, seed=1, round=1, target=None):
+    """The "balanced" scheduler's search on any grouping (another system's mediators, lists of
+    client ids: row indices, or `ids` ascending): swaps and moves of clients between groups while
+    the sample-weighted mean mediator KL (objective "mean") or the worst one ("max") falls. Groups
+    may cover some clients only; each comes back in ascending id order. `target`: one weight per
+    class to aim for instead of uniform."""
+    return _astraea.balance(histograms, [list(g) for g in groups], gamma, objective, passes,
+                            list(ids) if ids is not None else [], seed, round, list(target) if target is not None else [])

@@ -89,6 +89,18 @@ def test_planning_blocks():
     with pytest.raises(ValueError):
         astraea.schedule(h[0], gamma=3)
     assert "balanced" in astraea.schedulers
+    # balance: from the greedy's groups it is the balanced scheduler; from another system's groups
+    # (client ids, some clients only) it keeps to those clients and does not raise the mean.
+    assert astraea.balance(h, groups, gamma=3) == balanced
+    theirs = [[ids[k] for k in range(j, j + 3)] for j in range(0, 12, 3)]
+    moved = astraea.balance(h, theirs, gamma=3, ids=ids)
+    assert sorted(k for g in moved for k in g) == sorted(k for g in theirs for k in g)
+    assert astraea.schedule_quality(h, moved, ids=ids)["weighted_kl"] <= \
+        astraea.schedule_quality(h, theirs, ids=ids)["weighted_kl"] + 1e-12
+    with pytest.raises(ValueError, match="not among the ids"):
+        astraea.balance(h, [[0, 1], [999]], gamma=3)
+    with pytest.raises(ValueError, match="more than one mediator"):
+        astraea.balance(h, [[0, 1], [1, 2]], gamma=3)
 
 
 def test_ctrl_c_stops_cleanly_after_the_round_in_flight(tmp_path):

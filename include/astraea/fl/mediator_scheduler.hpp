@@ -109,8 +109,8 @@ MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const s
 MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
                                           int gamma, const std::vector<double>& target);
 
-// "balanced"'s search on its own: improves `groups` (positions into `histograms`; every group
-// non-empty and within gamma) by swaps and moves of clients between mediators while the objective
+// "balanced"'s search on its own: improves `groups` (positions into `histograms`, each at most once,
+// every group non-empty and within gamma) by swaps and moves of clients between mediators while the objective
 // falls: "mean", the sample-weighted mean mediator KL, or "max", the worst mediator's (see
 // balanced.cpp). Deterministic for a seed and round. Any grouping can be the start.
 struct BalanceOptions {

@@ -54,6 +54,27 @@ void worst_rounds(Balancer& balancer, int passes, HostEngine& engine) {
   }
 }
 
+// Rows the groups reach (the largest position + 1); throws naming the mediator when a group is
+// empty or over gamma, or a position is negative or in two groups.
+int64_t check_groups(const MediatorGroups& groups, int gamma) {
+  int64_t clients = 0;
+  for (size_t m = 0; m < groups.size(); ++m) {
+    ASTRAEA_REQUIRE(!groups[m].empty() && int(groups[m].size()) <= gamma, "mediator {} has {} clients: expected 1 to {} (gamma)",
+                    m, groups[m].size(), gamma);
+    for (int64_t k : groups[m]) {
+      ASTRAEA_REQUIRE(k >= 0, "mediator {}: negative position {}", m, k);
+      clients = std::max(clients, k + 1);
+    }
+  }
+  std::vector<uint8_t> seen(size_t(clients), 0);
+  for (size_t m = 0; m < groups.size(); ++m)
+    for (int64_t k : groups[m]) {
+      ASTRAEA_REQUIRE(!seen[size_t(k)], "position {} is in more than one mediator (again in mediator {})", k, m);
+      seen[size_t(k)] = 1;
+    }
+  return clients;
+}
+
 }  // namespace
 
 MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,
@@ -62,6 +83,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
   ASTRAEA_REQUIRE(o.passes >= 0, "astraea.balance_passes = {}: must be >= 0", o.passes);
   ASTRAEA_REQUIRE(o.target.empty() || int(o.target.size()) == classes, "balance target: {} weights for {} classes",
                   o.target.size(), classes);
+  const int64_t clients = check_groups(groups, o.gamma);
   if (groups.size() <= 1) return groups;
   std::vector<double> target = o.target;
   if (!target.empty()) {
@@ -73,11 +95,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
     ASTRAEA_REQUIRE(sum > 0, "balance target: the weights sum to zero");
     for (double& t : target) t /= sum;
   }
-  int64_t clients = 0, largest = 0;
-  for (const auto& g : groups) {
-    ASTRAEA_CHECK(!g.empty() && int(g.size()) <= o.gamma, "a mediator of {} clients (gamma {})", g.size(), o.gamma);
-    for (int64_t k : g) clients = std::max(clients, k + 1);
-  }
+  int64_t largest = 0;
   for (int64_t i = 0; i < clients; ++i)
     largest = std::max<int64_t>(largest, std::accumulate(histograms + i * classes, histograms + (i + 1) * classes, int64_t{0}));
   const MediatorScore score(classes, std::min<int64_t>(largest * o.gamma, 1 << 20));

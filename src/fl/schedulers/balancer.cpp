@@ -27,8 +27,9 @@ Balancer::Balancer(const int32_t* rows, int classes, const MediatorGroups& posit
   const size_t M = groups_.size();
   // Each client's non-zero classes (CSR), so a swap touches only the classes it changes.
   support_start_.push_back(0);
-  int64_t clients = 0;
-  for (const auto& g : groups_) clients += int64_t(g.size());
+  int64_t clients = 0;  // rows up to the largest position (a grouping may cover some rows only)
+  for (const auto& g : groups_)
+    for (int64_t k : g) clients = std::max(clients, k + 1);
   for (int64_t i = 0; i < clients; ++i) {
     for (int y = 0; y < classes; ++y)
       if (rows[i * classes + y] != 0) support_.push_back(y);

@@ -260,6 +260,25 @@ TEST(GroupsFile, ClientsCsvRoundTripAndErrors) {
   std::ifstream in(dir.path("groups.csv"));
   std::string text((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(text, "mediator,client,order\n0,4,0\n0,7,1\n1,5,0\n");
+  // Read back, and in any line order.
+  EXPECT_EQ(read_groups_csv(dir.path("groups.csv")), (MediatorGroups{{4, 7}, {5}}));
+  const auto write = [&](const std::string& t) {
+    testing::write_bytes(dir.path("bad.csv"), std::vector<uint8_t>(t.begin(), t.end()));
+  };
+  write("mediator,client,order\n1,5,0\n0,7,1\n0,4,0\n");
+  EXPECT_EQ(read_groups_csv(dir.path("bad.csv")), (MediatorGroups{{4, 7}, {5}}));
+  const auto bad_groups = [&](const std::string& t, const std::string& what) {
+    write(t);
+    EXPECT_ERROR_MENTIONS(read_groups_csv(dir.path("bad.csv")), dir.path("bad.csv"), what);
+  };
+  bad_groups("mediator,client\n", "header");
+  bad_groups("mediator,client,order\n0,4\n", ":2: expected three fields");
+  bad_groups("mediator,client,order\n0,4,x\n", ":2: \"x\"");
+  bad_groups("mediator,client,order\n0,4,0\n1,4,0\n", ":3: client 4 is already in a mediator (line 2)");
+  bad_groups("mediator,client,order\n0,4,0\n0,5,0\n", ":3: mediator 0 has two clients at order 0");
+  bad_groups("mediator,client,order\n1,4,0\n", "mediator 0 is missing");
+  bad_groups("mediator,client,order\n0,4,1\n", "no client at order 0");
+  bad_groups("mediator,client,order\n", "no groups");
 }
 
 }  // namespace

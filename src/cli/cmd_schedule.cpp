@@ -3,6 +3,7 @@
 // `astraea partition` writes) — printing the time, the mediators and how close they are to
 // uniform: mean, sample-weighted and max mediator KL against the floor (the pooled clients' KL).
 // `--out groups.csv` writes the groups for other systems: mediator, client, order in the chain.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
@@ -24,6 +25,7 @@ struct ScheduleCommand {
   PopulationSpec population;
   std::string histograms;  // a clients.csv instead of the synthetic population
   std::string out;         // groups.csv
+  std::string start;       // groups.csv to balance instead of the greedy's groups
   int gamma = 10;
   int repeat = 1;
   std::string algorithm = "greedy";
@@ -60,16 +62,42 @@ void run(const ScheduleCommand& o) {
   options.balance = o.balance;
   options.balance_passes = o.balance_passes;
   const std::unique_ptr<MediatorScheduler> scheduler = make_scheduler(o.algorithm, options);
+  // Client ids to rows.
+  std::unordered_map<int64_t, size_t> row_of;
+  for (size_t i = 0; i < h.ids.size(); ++i) row_of[h.ids[i]] = i;
+  // --start: another grouping (rows) for the balanced search to start from.
+  MediatorGroups start;
+  if (!o.start.empty()) {
+    ASTRAEA_REQUIRE(o.algorithm == "balanced", "--start {}: only --algorithm balanced starts from given groups", o.start);
+    start = read_groups_csv(o.start);
+    for (auto& g : start)
+      for (int64_t& k : g) {
+        const auto it = row_of.find(k);
+        ASTRAEA_REQUIRE(it != row_of.end(), "{}: client {} is not among the clients scheduled", o.start, k);
+        k = int64_t(it->second);
+      }
+  }
+  BalanceOptions balance;
+  balance.gamma = o.gamma;
+  balance.objective = o.balance;
+  balance.passes = o.balance_passes;
+  balance.seed = o.population.seed;
+  balance.round = 1;
   MediatorGroups groups;
   double best = 1e30;
   for (int r = 0; r < o.repeat; ++r) {
     const auto t = std::chrono::steady_clock::now();
-    groups = scheduler->schedule_rows(h.counts.data(), h.classes, h.ids, 1);
+    if (start.empty()) {
+      groups = scheduler->schedule_rows(h.counts.data(), h.classes, h.ids, 1);
+    } else {
+      groups = balance_mediators(h.counts.data(), h.classes, start, balance);
+      for (auto& g : groups) {  // rows to ids, each mediator's chain in ascending id order
+        for (int64_t& k : g) k = h.ids[size_t(k)];
+        std::sort(g.begin(), g.end());
+      }
+    }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }
-  // Client ids to rows.
-  std::unordered_map<int64_t, size_t> row_of;
-  for (size_t i = 0; i < h.ids.size(); ++i) row_of[h.ids[i]] = i;
   const ScheduleQuality q = schedule_quality(groups, h.classes, [&](int64_t k) {
     return h.counts.data() + row_of.at(k) * size_t(h.classes);
   });
@@ -77,8 +105,8 @@ void run(const ScheduleCommand& o) {
   for (int64_t k = 0; k < clients; ++k) client_kl += kl_to_uniform(h.counts.data() + k * h.classes, h.classes);
   if (!o.out.empty()) write_groups_csv(groups, o.out);
   std::printf("clients             %lld (%d classes; %s)\n", static_cast<long long>(clients), h.classes, source.c_str());
-  std::printf("scheduler           %s%s, gamma %d\n", o.algorithm.c_str(),
-              backend ? (" on " + backend->name()).c_str() : "", o.gamma);
+  std::printf("scheduler           %s%s%s, gamma %d\n", o.algorithm.c_str(),
+              backend ? (" on " + backend->name()).c_str() : "", o.start.empty() ? "" : (" from " + o.start).c_str(), o.gamma);
   std::printf("time                %.4f s (best of %d; histograms loaded in %.3f s)\n", best, o.repeat, load);
   std::printf("mediators           %zu\n", groups.size());
   std::printf("mean mediator KL    %.4f\n", q.mean_kl);
@@ -96,6 +124,9 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--histograms", o->histograms, "clients.csv (as `astraea partition` writes): schedule these clients")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "write the groups: mediator,client,order");
+  cmd->add_option("--start", o->start,
+                  "balanced: improve these groups (mediator,client,order, e.g. another system's) instead of the greedy's")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--clients", o->population.clients, "synthetic: online clients")->check(CLI::PositiveNumber);
   cmd->add_option("--classes", o->population.classes, "synthetic: classes")->check(CLI::Range(2, 1 << 16));
   cmd->add_option("--gamma", o->gamma, "mediator size")->check(CLI::PositiveNumber);

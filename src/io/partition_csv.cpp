@@ -7,6 +7,8 @@
 #include <climits>
 #include <fstream>
 #include <memory>
+#include <tuple>
+#include <unordered_map>
 
 #include "astraea/core/error.hpp"
 #include "astraea/io/output_file.hpp"
@@ -80,6 +82,60 @@ ClientHistograms read_clients_csv(const std::string& path) {
   }
   if (h.ids.empty()) ASTRAEA_FAIL("{}: no clients", path);
   return h;
+}
+
+std::vector<std::vector<int64_t>> read_groups_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) ASTRAEA_FAIL("{}: cannot open", path);
+  std::string line;
+  if (!std::getline(in, line) || line != "mediator,client,order") {
+    ASTRAEA_FAIL("{}:1: expected the header mediator,client,order (the groups.csv astraea schedule writes)", path);
+  }
+  std::vector<std::vector<int64_t>> groups;
+  std::vector<std::vector<int64_t>> lines;  // per mediator, per order: the line that set it (0: none)
+  std::unordered_map<int64_t, int64_t> client_line;
+  for (int64_t lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    int64_t f[3];
+    size_t at = 0;
+    for (int k = 0; k < 3; ++k) {
+      const size_t comma = k < 2 ? line.find(',', at) : line.size();
+      if (comma == std::string::npos) ASTRAEA_FAIL("{}:{}: expected three fields mediator,client,order", path, lineno);
+      const std::string field = line.substr(at, comma - at);
+      size_t used = 0;
+      f[k] = -1;
+      try {
+        f[k] = std::stoll(field, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != field.size() || field.empty() || f[k] < 0) {
+        ASTRAEA_FAIL("{}:{}: \"{}\" is not a non-negative integer", path, lineno, field);
+      }
+      at = comma + 1;
+    }
+    const auto [mediator, client, order] = std::tuple{f[0], f[1], f[2]};
+    if (mediator > int64_t(1) << 31 || order > int64_t(1) << 31) ASTRAEA_FAIL("{}:{}: mediator or order too large", path, lineno);
+    if (const auto [it, fresh] = client_line.emplace(client, lineno); !fresh) {
+      ASTRAEA_FAIL("{}:{}: client {} is already in a mediator (line {})", path, lineno, client, it->second);
+    }
+    if (size_t(mediator) >= groups.size()) groups.resize(size_t(mediator) + 1), lines.resize(size_t(mediator) + 1);
+    auto& g = groups[size_t(mediator)];
+    auto& l = lines[size_t(mediator)];
+    if (size_t(order) >= g.size()) g.resize(size_t(order) + 1, -1), l.resize(size_t(order) + 1, 0);
+    if (l[size_t(order)] != 0) {
+      ASTRAEA_FAIL("{}:{}: mediator {} has two clients at order {} (line {})", path, lineno, mediator, order, l[size_t(order)]);
+    }
+    g[size_t(order)] = client;
+    l[size_t(order)] = lineno;
+  }
+  if (groups.empty()) ASTRAEA_FAIL("{}: no groups", path);
+  for (size_t m = 0; m < groups.size(); ++m) {
+    if (groups[m].empty()) ASTRAEA_FAIL("{}: mediator {} is missing (mediators are numbered from 0 without gaps)", path, m);
+    for (size_t k = 0; k < groups[m].size(); ++k)
+      if (groups[m][k] < 0) ASTRAEA_FAIL("{}: mediator {} has no client at order {} (orders run from 0 without gaps)", path, m, k);
+  }
+  return groups;
 }
 
 void write_groups_csv(const std::vector<std::vector<int64_t>>& groups, const std::string& path) {

@@ -30,4 +30,9 @@ ClientHistograms read_clients_csv(const std::string& path);
 // Header: mediator,client,order (order: the client's place in its mediator's chain, from 0).
 void write_groups_csv(const std::vector<std::vector<int64_t>>& groups, const std::string& path);
 
+// Reads what write_groups_csv writes, in any line order: mediator m's clients by order. Mediators
+// and orders run from 0 without gaps and each client is in one mediator; throws naming the file,
+// line and what is wrong.
+std::vector<std::vector<int64_t>> read_groups_csv(const std::string& path);
+
 }  // namespace astraea

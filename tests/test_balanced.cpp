@@ -158,7 +158,8 @@ TEST(BalancedScheduler, MaxLeavesNoExchangeThatLowersTheWorst) {
 
 // The lower bound that skips exchanges before their exact score (C is convex) never skips one the
 // search would take: with and without it, the same groups, for both objectives, toward uniform and
-// toward a skewed target, from the greedy's groups and from a random start with short mediators.
+// toward a skewed target, from the greedy's groups and from a random start with short mediators;
+// and the same again with threads sharing the scans.
 TEST(BalancedScheduler, BoundsSkipNoExchangeTheSearchWouldTake) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 8; ++trial) {
@@ -188,11 +189,16 @@ TEST(BalancedScheduler, BoundsSkipNoExchangeTheSearchWouldTake) {
         at += n;
       }
     }
+    o.threads = 1;
     const MediatorGroups pruned = balance_mediators(h.data(), p.classes, start, o);
     o.bounds = false;
     const MediatorGroups exact = balance_mediators(h.data(), p.classes, start, o);
     EXPECT_EQ(pruned, exact) << "trial " << trial;
     EXPECT_NE(pruned, start) << "trial " << trial;  // the search did something to compare
+    // Threads splitting the worst mediator's scans into runs of partners: the same groups.
+    o.bounds = true;
+    o.threads = 3;
+    EXPECT_EQ(balance_mediators(h.data(), p.classes, start, o), pruned) << "3 threads, trial " << trial;
   }
 }
 

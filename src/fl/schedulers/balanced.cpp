@@ -81,6 +81,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
                                  const BalanceOptions& o) {
   ASTRAEA_REQUIRE(o.objective == "mean" || o.objective == "max", "astraea.balance = \"{}\": expected mean or max", o.objective);
   ASTRAEA_REQUIRE(o.passes >= 0, "astraea.balance_passes = {}: must be >= 0", o.passes);
+  ASTRAEA_REQUIRE(o.threads >= 0, "balance threads = {}: must be >= 0", o.threads);
   ASTRAEA_REQUIRE(o.target.empty() || int(o.target.size()) == classes, "balance target: {} weights for {} classes",
                   o.target.size(), classes);
   const int64_t clients = check_groups(groups, o.gamma);
@@ -99,7 +100,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
   for (int64_t i = 0; i < clients; ++i)
     largest = std::max<int64_t>(largest, std::accumulate(histograms + i * classes, histograms + (i + 1) * classes, int64_t{0}));
   const MediatorScore score(classes, std::min<int64_t>(largest * o.gamma, 1 << 20));
-  Balancer balancer(histograms, classes, groups, o.gamma, score, target, o.bounds);
+  Balancer balancer(histograms, classes, groups, o.gamma, score, target, o.bounds, o.threads);
   HostEngine engine = make_host_engine(o.seed, RngStream::kScheduler, o.round, 1);
   if (o.objective == "max") {
     // The worst mediator is lowered from the mean's groups: swaps that only ever lower the worst

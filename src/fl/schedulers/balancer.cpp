@@ -8,6 +8,8 @@
 #include <limits>
 #include <numeric>
 
+#include <omp.h>
+
 namespace astraea::schedulers {
 namespace {
 
@@ -16,12 +18,13 @@ constexpr size_t kFullSearch = 512;  // mediators up to which every one is a par
 constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
 constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
+constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
 
 }  // namespace
 
 Balancer::Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score,
-                   const std::vector<double>& target, bool bounds)
-    : rows_(rows), n_(classes), gamma_(gamma), bounds_(bounds), score_(&score), groups_(positions),
+                   const std::vector<double>& target, bool bounds, int threads)
+    : rows_(rows), n_(classes), gamma_(gamma), bounds_(bounds), threads_(threads), score_(&score), groups_(positions),
       log_t_(classes, -std::log(double(classes))) {
   for (size_t y = 0; y < target.size(); ++y) log_t_[y] = target[y] > 0 ? std::log(target[y]) : -700.0;
   const size_t M = groups_.size();
@@ -90,7 +93,7 @@ bool Balancer::pass(bool worst_case) {
     const size_t k = std::min<size_t>(kPartners, dots.size());
     std::partial_sort(dots.begin(), dots.begin() + k, dots.end());
     Change best;
-    for (size_t p = 0; p < k; ++p) consider(a, dots[p].second, worst_case, best);
+    for (size_t p = 0; p < k; ++p) consider(a, dots[p].second, worst_case, best, linear_);
     if (best.b == kNone) continue;
     apply(a, best);
     deviation(a, dev.data() + a * n_);
@@ -106,9 +109,12 @@ bool Balancer::lower_worst() {
   // The others in windows of kWorstScan, the first window moving on at each call: the first
   // window with an exchange that lowers a is taken, and false means none of them has one.
   Change best;
+  std::vector<size_t> partners;
   for (size_t seen = 0; seen < M - 1 && best.b == kNone; ++worst_window_) {
+    partners.clear();
     for (size_t k = 0; k < kWorstScan && seen < M - 1; ++k, ++seen)
-      consider(a, (a + 1 + (worst_window_ * kWorstScan + k) % (M - 1)) % M, true, best);
+      partners.push_back((a + 1 + (worst_window_ * kWorstScan + k) % (M - 1)) % M);
+    best = best_of(a, partners, true);
   }
   if (best.b == kNone) return false;
   apply(a, best);
@@ -124,21 +130,30 @@ bool Balancer::lower_worst_by_chain() {
     double lifted;  // b's KL after
     Change change;
   };
-  std::vector<First> firsts;
-  for (size_t b = 0; b < M; ++b) {
-    if (b == a) continue;
-    if (bounds_) bound(a, b);
-    exchanges(a, b, [&](size_t i, size_t j) {
-      if (bounds_) {
-        const Below w = below(a, b, i, j);
-        const int64_t moved = (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
-        if (total_[a] - moved > 0 && !((cost_[a] + w.da - w.margin) / double(total_[a] - moved) < level - 1e-12)) return;
-      }
-      const After x = after(a, b, i, j);
-      if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
-        firsts.push_back(First{kl_of(x.cost_b, x.total_b), Change{b, i, j, 0, 0}});
-    });
+  // Every exchange that lowers a, in partner order (runs of partners per thread, joined in order).
+  const int threads = threads_for(M);
+  if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
+  std::vector<std::vector<First>> found(static_cast<size_t>(threads));
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int t = 0; t < threads; ++t) {
+    Linear& l = scratch_[size_t(t)];
+    for (size_t b = M * size_t(t) / size_t(threads); b < M * size_t(t + 1) / size_t(threads); ++b) {
+      if (b == a) continue;
+      if (bounds_) bound(a, b, l);
+      exchanges(a, b, [&](size_t i, size_t j) {
+        if (bounds_) {
+          const Below w = below(a, b, i, j, l);
+          const int64_t moved = (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
+          if (total_[a] - moved > 0 && !((cost_[a] + w.da - w.margin) / double(total_[a] - moved) < level - 1e-12)) return;
+        }
+        const After x = after(a, b, i, j);
+        if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
+          found[size_t(t)].push_back(First{kl_of(x.cost_b, x.total_b), Change{b, i, j, 0, 0}});
+      });
+    }
   }
+  std::vector<First> firsts;
+  for (const auto& run : found) firsts.insert(firsts.end(), run.begin(), run.end());
   const size_t k = std::min(kChainFirst, firsts.size());
   std::partial_sort(firsts.begin(), firsts.begin() + std::ptrdiff_t(k), firsts.end(),
                     [](const First& x, const First& y) { return x.lifted < y.lifted; });
@@ -146,9 +161,10 @@ bool Balancer::lower_worst_by_chain() {
     const size_t b = firsts[f].change.b;
     const Saved saved_a = save(a), saved_b = save(b);
     apply(a, firsts[f].change);
-    Change second;
+    std::vector<size_t> partners;
     for (size_t c = 0; c < M; ++c)
-      if (c != a && c != b) consider(b, c, true, second);
+      if (c != a && c != b) partners.push_back(c);
+    const Change second = best_of(b, partners, true);
     if (second.b != kNone && second.objective < level - 1e-12) {
       apply(b, second);
       return true;
@@ -252,8 +268,7 @@ double Balancer::dot(const std::vector<double>& g, int64_t client) const {
   return d;
 }
 
-void Balancer::bound(size_t a, size_t b) const {
-  Linear& l = linear_;
+void Balancer::bound(size_t a, size_t b, Linear& l) const {
   gradient(a, l.grad_a);
   gradient(b, l.grad_b);
   l.a_on_a.clear(), l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
@@ -261,8 +276,7 @@ void Balancer::bound(size_t a, size_t b) const {
   for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
 }
 
-Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j) const {
-  const Linear& l = linear_;
+Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const {
   Below w{0, 0, 0};
   double size = 0;
   if (i != kNone) w.da -= l.a_on_a[i], w.db += l.a_on_b[i], size += std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]);
@@ -271,8 +285,8 @@ Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j) const {
   return w;
 }
 
-void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const {
-  const Below w = bounds_ ? below(a, b, i, j) : kNoBound;
+void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const {
+  const Below w = bounds_ ? below(a, b, i, j, l) : kNoBound;
   const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
   const int64_t moved = (ci >= 0 ? size_[size_t(ci)] : 0) - (cj >= 0 ? size_[size_t(cj)] : 0);
   const int64_t ta = total_[a] - moved, tb = total_[b] + moved;
@@ -311,9 +325,37 @@ void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Ch
   best = Change{b, i, j, objective, delta};
 }
 
-void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best) const {
-  if (bounds_) bound(a, b);
-  exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, worst_case, best); });
+void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const {
+  if (bounds_) bound(a, b, l);
+  exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, worst_case, best, l); });
+}
+
+bool Balancer::better(const Change& c, const Change& than, bool worst_case) {
+  if (than.b == kNone) return true;
+  if (worst_case) return c.objective < than.objective || (c.objective == than.objective && c.delta < than.delta);
+  return c.objective < than.objective;
+}
+
+int Balancer::threads_for(size_t partners) const {
+  const int most = threads_ > 0 ? threads_ : std::max(omp_get_max_threads(), 1);
+  return int(std::clamp<size_t>(partners / kPartnersPerThread, 1, size_t(most)));
+}
+
+Balancer::Change Balancer::best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const {
+  const int threads = threads_for(partners.size());
+  if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
+  std::vector<Change> best(static_cast<size_t>(threads));
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int t = 0; t < threads; ++t) {
+    const size_t lo = partners.size() * size_t(t) / size_t(threads), hi = partners.size() * size_t(t + 1) / size_t(threads);
+    for (size_t k = lo; k < hi; ++k) consider(a, partners[k], worst_case, best[size_t(t)], scratch_[size_t(t)]);
+  }
+  // Each run's best is the first of its least; in run order, only a strictly better one replaces
+  // it: the change one thread scanning every partner in order takes.
+  Change merged;
+  for (const Change& c : best)
+    if (c.b != kNone && better(c, merged, worst_case)) merged = c;
+  return merged;
 }
 
 Balancer::Saved Balancer::save(size_t m) const {

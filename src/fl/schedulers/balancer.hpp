@@ -19,9 +19,10 @@ namespace astraea::schedulers {
 class Balancer {
  public:
   // `positions`: the groups, as positions into `rows`. `bounds` false: every exchange is scored
-  // exactly (the reference the bounds are tested against; the same groups).
+  // exactly (the reference the bounds are tested against; the same groups). `threads` scan long
+  // lists of partners (0: OpenMP's); the groups do not depend on it.
   Balancer(const int32_t* rows, int classes, const MediatorGroups& positions, int gamma, const MediatorScore& score,
-           const std::vector<double>& target, bool bounds = true);
+           const std::vector<double>& target, bool bounds = true, int threads = 0);
 
   // One pass; true if anything changed.
   bool pass(bool worst_case);
@@ -87,19 +88,26 @@ class Balancer {
   };
   void gradient(size_t m, std::vector<double>& g) const;
   double dot(const std::vector<double>& g, int64_t client) const;
-  void bound(size_t a, size_t b) const;
+  void bound(size_t a, size_t b, Linear& l) const;
   // Lower bounds on the change of C_a and C_b when a gives position i and b gives j (kNone:
   // nothing), from the last bound(a, b); `margin` covers their rounding and the exact score's.
   struct Below {
     double da, db, margin;
   };
   static constexpr Below kNoBound{-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0};
-  Below below(size_t a, size_t b, size_t i, size_t j) const;
+  Below below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const;
   // Takes the exchange if it improves and beats `best`. The bounds go first: the exact change of
   // C_a only when they allow a win, that of C_b only when C_a's and b's bound still do.
-  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best) const;
+  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const;
 
-  void consider(size_t a, size_t b, bool worst_case, Change& best) const;
+  // Offers every exchange between a and b; `l`: the bounds' scratch (one per thread).
+  void consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const;
+  // Whether offer() would let c replace `than`.
+  static bool better(const Change& c, const Change& than, bool worst_case);
+  // The best exchange of a with any of `partners`: the one a scan of them in order takes. Long
+  // lists are split into runs, one per thread, whose bests are merged in run order.
+  Change best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const;
+  int threads_for(size_t partners) const;
 
   // One mediator's state, to undo a tentative exchange.
   struct Saved {
@@ -116,10 +124,12 @@ class Balancer {
   const int32_t* rows_;
   int n_, gamma_;
   bool bounds_;
+  int threads_;
   const MediatorScore* score_;
   MediatorGroups groups_;  // positions into rows
   std::vector<int64_t> h_, total_, size_;  // size_: per client
-  mutable Linear linear_;                  // consider()'s scratch
+  mutable Linear linear_;                  // the passes' scratch for the bounds
+  mutable std::vector<Linear> scratch_;    // per thread, for the scans over many partners
   std::vector<int32_t> support_;        // the clients' non-zero classes
   std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
   std::vector<double> cost_, pooled_;

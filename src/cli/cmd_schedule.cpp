@@ -90,7 +90,11 @@ void run(const ScheduleCommand& o) {
     if (start.empty()) {
       groups = scheduler->schedule_rows(h.counts.data(), h.classes, h.ids, 1);
     } else {
-      groups = balance_mediators(h.counts.data(), h.classes, start, balance);
+      try {
+        groups = balance_mediators(h.counts.data(), h.classes, start, balance);
+      } catch (const Error& e) {
+        ASTRAEA_FAIL("{}: {}", o.start, e.what());  // what is wrong lies in the file
+      }
       for (auto& g : groups) {  // rows to ids, each mediator's chain in ascending id order
         for (int64_t& k : g) k = h.ids[size_t(k)];
         std::sort(g.begin(), g.end());

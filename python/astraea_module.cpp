@@ -162,7 +162,8 @@ MediatorGroups schedule(const Histograms& h, int gamma, const std::string& algor
 // "balanced"'s search on another system's groups (client ids, as `ids` names the rows): each
 // mediator's clients come back in ascending id order, like the schedulers' chains.
 MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int gamma, const std::string& objective,
-                       int passes, std::vector<int64_t> ids, uint64_t seed, uint32_t round, std::vector<double> target) {
+                       int passes, std::vector<int64_t> ids, uint64_t seed, uint32_t round, std::vector<double> target,
+                       int threads) {
   ids = ids_or_range(h, std::move(ids));
   std::unordered_map<int64_t, int64_t> row;
   for (size_t i = 0; i < ids.size(); ++i) row[ids[i]] = int64_t(i);
@@ -182,6 +183,7 @@ MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int ga
   o.seed = seed;
   o.round = round;
   o.target = std::move(target);
+  o.threads = threads;
   MediatorGroups out;
   {
     py::gil_scoped_release release;
@@ -232,7 +234,7 @@ PYBIND11_MODULE(_astraea, m) {
         py::arg("balance_passes") = 2, py::arg("round") = 1);
   m.def("balance", &balance, py::arg("histograms"), py::arg("groups"), py::arg("gamma") = 10, py::arg("objective") = "mean",
         py::arg("passes") = 2, py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("round") = 1,
-        py::arg("target") = std::vector<double>{});
+        py::arg("target") = std::vector<double>{}, py::arg("threads") = 0);
   m.def("schedule_quality", &quality, py::arg("histograms"), py::arg("groups"), py::arg("ids") = std::vector<int64_t>{});
   m.attr("schedulers") = scheduler_registry().names();
 }

@@ -97,6 +97,8 @@ def test_planning_blocks():
     assert sorted(k for g in moved for k in g) == sorted(k for g in theirs for k in g)
     assert astraea.schedule_quality(h, moved, ids=ids)["weighted_kl"] <= \
         astraea.schedule_quality(h, theirs, ids=ids)["weighted_kl"] + 1e-12
+    assert astraea.balance(h, theirs, gamma=3, ids=ids, objective="max", threads=1) == \
+        astraea.balance(h, theirs, gamma=3, ids=ids, objective="max", threads=2)
     with pytest.raises(ValueError, match="not among the ids"):
         astraea.balance(h, [[0, 1], [999]], gamma=3)
     with pytest.raises(ValueError, match="more than one mediator"):

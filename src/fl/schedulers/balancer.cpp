@@ -132,7 +132,6 @@ bool Balancer::lower_worst_by_chain() {
   };
   // Every exchange that lowers a, in partner order (runs of partners per thread, joined in order).
   const int threads = threads_for(M);
-  if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
   std::vector<std::vector<First>> found(static_cast<size_t>(threads));
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
@@ -143,8 +142,8 @@ bool Balancer::lower_worst_by_chain() {
       exchanges(a, b, [&](size_t i, size_t j) {
         if (bounds_) {
           const Below w = below(a, b, i, j, l);
-          const int64_t moved = (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
-          if (total_[a] - moved > 0 && !((cost_[a] + w.da - w.margin) / double(total_[a] - moved) < level - 1e-12)) return;
+          const int64_t ta = total_[a] - moved(a, b, i, j);
+          if (ta > 0 && !((cost_[a] + w.da - w.margin) / double(ta) < level - 1e-12)) return;
         }
         const After x = after(a, b, i, j);
         if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
@@ -234,6 +233,10 @@ double Balancer::cost_after(size_t m, int64_t out, int64_t in, int64_t* total) c
   return c - f(t);
 }
 
+int64_t Balancer::moved(size_t a, size_t b, size_t i, size_t j) const {
+  return (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
+}
+
 Balancer::After Balancer::after(size_t a, size_t b, size_t i, size_t j) const {
   const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
   After x{};
@@ -288,8 +291,7 @@ Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j, const Li
 void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const {
   const Below w = bounds_ ? below(a, b, i, j, l) : kNoBound;
   const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
-  const int64_t moved = (ci >= 0 ? size_[size_t(ci)] : 0) - (cj >= 0 ? size_[size_t(cj)] : 0);
-  const int64_t ta = total_[a] - moved, tb = total_[b] + moved;
+  const int64_t out = moved(a, b, i, j), ta = total_[a] - out, tb = total_[b] + out;
   // Whether an objective of at least `lowest` can still be taken.
   const auto may_win = [&](double lowest) {
     if (worst_case) {
@@ -316,13 +318,12 @@ void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Ch
   if (worst_case) {
     objective = std::max(kl_of(na, total_a), kl_of(nb, total_b));
     if (!(objective < std::max(kl(a), kl(b)) - 1e-12)) return;
-    if (best.b != kNone && !(objective < best.objective || (objective == best.objective && delta < best.delta))) return;
   } else {
     objective = delta;
     if (!(delta < -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0))) return;
-    if (best.b != kNone && !(delta < best.objective)) return;
   }
-  best = Change{b, i, j, objective, delta};
+  const Change c{b, i, j, objective, delta};
+  if (better(c, best, worst_case)) best = c;
 }
 
 void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const {
@@ -338,12 +339,13 @@ bool Balancer::better(const Change& c, const Change& than, bool worst_case) {
 
 int Balancer::threads_for(size_t partners) const {
   const int most = threads_ > 0 ? threads_ : std::max(omp_get_max_threads(), 1);
-  return int(std::clamp<size_t>(partners / kPartnersPerThread, 1, size_t(most)));
+  const int threads = int(std::clamp<size_t>(partners / kPartnersPerThread, 1, size_t(most)));
+  if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
+  return threads;
 }
 
 Balancer::Change Balancer::best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const {
   const int threads = threads_for(partners.size());
-  if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
   std::vector<Change> best(static_cast<size_t>(threads));
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {

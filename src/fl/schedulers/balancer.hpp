@@ -71,6 +71,8 @@ class Balancer {
     int64_t total_a, total_b;
   };
   After after(size_t a, size_t b, size_t i, size_t j) const;
+  // Samples that go from a to b when a gives position i and b gives j (negative: toward a).
+  int64_t moved(size_t a, size_t b, size_t i, size_t j) const;
 
   // Every swap (i, j) and move (i, kNone) or (kNone, j) between a and b; moves keep every
   // mediator non-empty and within gamma.
@@ -107,6 +109,7 @@ class Balancer {
   // The best exchange of a with any of `partners`: the one a scan of them in order takes. Long
   // lists are split into runs, one per thread, whose bests are merged in run order.
   Change best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const;
+  // Threads for a scan over `partners`, each with its scratch in scratch_.
   int threads_for(size_t partners) const;
 
   // One mediator's state, to undo a tentative exchange.

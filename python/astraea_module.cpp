@@ -189,10 +189,7 @@ MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int ga
     py::gil_scoped_release release;
     out = balance_mediators(h.data(), int(h.shape(1)), positions, o);
   }
-  for (auto& g : out) {
-    for (int64_t& k : g) k = ids[size_t(k)];
-    std::sort(g.begin(), g.end());
-  }
+  positions_to_chains(out, ids);
   return out;
 }
 

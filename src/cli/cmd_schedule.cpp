@@ -95,10 +95,7 @@ void run(const ScheduleCommand& o) {
       } catch (const Error& e) {
         ASTRAEA_FAIL("{}: {}", o.start, e.what());  // what is wrong lies in the file
       }
-      for (auto& g : groups) {  // rows to ids, each mediator's chain in ascending id order
-        for (int64_t& k : g) k = h.ids[size_t(k)];
-        std::sort(g.begin(), g.end());
-      }
+      positions_to_chains(groups, h.ids);
     }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }

@@ -129,6 +129,9 @@ struct BalanceOptions {
 };
 MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,
                                  const BalanceOptions& options);
+// Positions into the rows back to client ids (row i is client ids[i]), each mediator's clients in
+// ascending id order: the chain order the schedulers return.
+void positions_to_chains(MediatorGroups& groups, const std::vector<int64_t>& ids);
 
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);

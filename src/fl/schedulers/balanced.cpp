@@ -121,6 +121,13 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
   return balancer.positions();
 }
 
+void positions_to_chains(MediatorGroups& groups, const std::vector<int64_t>& ids) {
+  for (auto& g : groups) {
+    for (int64_t& k : g) k = ids[size_t(k)];
+    std::sort(g.begin(), g.end());
+  }
+}
+
 }  // namespace astraea
 
 namespace astraea::schedulers {
@@ -145,11 +152,7 @@ class BalancedScheduler final : public MediatorScheduler {
     o.round = round;
     o.target = target_;
     groups = balance_mediators(rows, classes, groups, o);
-    // Back to client ids, each mediator's clients in ascending id order (the chain's order).
-    for (auto& g : groups) {
-      for (int64_t& k : g) k = ids[size_t(k)];
-      std::sort(g.begin(), g.end());
-    }
+    positions_to_chains(groups, ids);
     return groups;
   }
 

@@ -49,6 +49,19 @@ Block random_block(std::mt19937& rng, int classes) {
   return b;
 }
 
+// A random block and the screen for its mediator (`fits`: the screen's tables took it).
+struct Screened {
+  Screened(std::mt19937& rng, int n)
+      : classes(n), b(random_block(rng, n)), score(n, 1 << 14), screen(score),
+        fits(screen.reset(b.merged.data(), b.most, b.largest)) {}
+  double exact(int lane) const { return score.score(b.merged.data(), &b.rows[size_t(lane) * classes]); }
+  int classes;
+  Block b;
+  MediatorScore score;
+  ScoreScreen screen;
+  bool fits;
+};
+
 float below(double v) {
   float f = static_cast<float>(v);
   if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
@@ -58,15 +71,14 @@ float below(double v) {
 TEST(ScoreScreen, WithinItsSlackOfTheExactScoreOnBothSides) {
   std::mt19937 rng(23);
   for (int trial = 0; trial < 600; ++trial) {
-    const int classes = 2 + trial % 11;
-    const Block b = random_block(rng, classes);
-    const MediatorScore score(classes, 1 << 14);
-    ScoreScreen screen(score);
-    ASSERT_TRUE(screen.reset(b.merged.data(), b.most, b.largest));
+    const Screened t(rng, 2 + trial % 11);
+    ASSERT_TRUE(t.fits);
+    const Block& b = t.b;
+    const ScoreScreen& screen = t.screen;
     EXPECT_GT(screen.slack(), 0.0);
     EXPECT_LT(screen.slack(), 1e-4);
     for (int l = 0; l < kScreenLanes; ++l) {
-      const double exact = score.score(b.merged.data(), &b.rows[size_t(l) * classes]);
+      const double exact = t.exact(l);
       for (const ScreenVariant& v : screen_variants()) {
         if (!v.supported) continue;
         // Within the slack above: the lane passes; a slack below: it does not.
@@ -86,15 +98,14 @@ TEST(ScoreScreen, EveryKernelGivesThePlainLoopsBits) {
   const auto variants = screen_variants();
   const ScreenKernel plain = variants.front().kernel;
   for (int trial = 0; trial < 300; ++trial) {
-    const int classes = 2 + trial % 11;
-    const Block b = random_block(rng, classes);
-    const MediatorScore score(classes, 1 << 14);
-    ScoreScreen screen(score);
-    ASSERT_TRUE(screen.reset(b.merged.data(), b.most, b.largest));
+    const Screened t(rng, 2 + trial % 11);
+    ASSERT_TRUE(t.fits);
+    const Block& b = t.b;
+    const ScoreScreen& screen = t.screen;
     // Cutoffs at the lanes' own scores (ties decided bit for bit) and between them.
     std::vector<float> cutoffs = {0.0f, std::numeric_limits<float>::infinity()};
     for (int l = 0; l < kScreenLanes; ++l) {
-      const double exact = score.score(b.merged.data(), &b.rows[size_t(l) * classes]);
+      const double exact = t.exact(l);
       for (double d : {-1e-6, -1e-7, 0.0, 1e-7, 1e-6}) cutoffs.push_back(static_cast<float>(exact + d));
     }
     float want_scores[kScreenLanes], scores[kScreenLanes];

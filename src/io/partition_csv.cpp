@@ -14,6 +14,33 @@
 #include "astraea/io/output_file.hpp"
 
 namespace astraea {
+namespace {
+
+// A CSV line's comma-separated fields, each a non-negative integer; throws naming the file, line
+// and field otherwise.
+std::vector<int64_t> non_negative_fields(const std::string& line, const std::string& path, int64_t lineno) {
+  std::vector<int64_t> fields;
+  size_t at = 0;
+  while (at <= line.size()) {
+    const size_t comma = std::min(line.find(',', at), line.size());
+    const std::string field = line.substr(at, comma - at);
+    size_t used = 0;
+    int64_t v = -1;
+    try {
+      v = std::stoll(field, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != field.size() || field.empty() || v < 0) {
+      ASTRAEA_FAIL("{}:{}: \"{}\" is not a non-negative integer", path, lineno, field);
+    }
+    fields.push_back(v);
+    at = comma + 1;
+  }
+  return fields;
+}
+
+}  // namespace
 
 void write_clients_csv(const ClientStore& store, const std::string& path) {
   std::string text = "id,size";
@@ -49,24 +76,7 @@ ClientHistograms read_clients_csv(const std::string& path) {
   ASTRAEA_REQUIRE(h.classes >= 2 && h.classes <= (1 << 16), "{}:1: {} classes", path, h.classes);
   for (int64_t lineno = 2; std::getline(in, line); ++lineno) {
     if (line.empty()) continue;
-    std::vector<int64_t> fields;
-    size_t at = 0;
-    while (at <= line.size()) {
-      const size_t comma = std::min(line.find(',', at), line.size());
-      const std::string field = line.substr(at, comma - at);
-      size_t used = 0;
-      int64_t v = -1;
-      try {
-        v = std::stoll(field, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != field.size() || field.empty() || v < 0) {
-        ASTRAEA_FAIL("{}:{}: \"{}\" is not a non-negative integer", path, lineno, field);
-      }
-      fields.push_back(v);
-      at = comma + 1;
-    }
+    const std::vector<int64_t> fields = non_negative_fields(line, path, lineno);
     if (fields.size() != size_t(h.classes) + 2) {
       ASTRAEA_FAIL("{}:{}: {} fields, the header has {}", path, lineno, fields.size(), h.classes + 2);
     }
@@ -91,43 +101,25 @@ std::vector<std::vector<int64_t>> read_groups_csv(const std::string& path) {
   if (!std::getline(in, line) || line != "mediator,client,order") {
     ASTRAEA_FAIL("{}:1: expected the header mediator,client,order (the groups.csv astraea schedule writes)", path);
   }
-  std::vector<std::vector<int64_t>> groups;
-  std::vector<std::vector<int64_t>> lines;  // per mediator, per order: the line that set it (0: none)
+  std::vector<std::vector<int64_t>> groups;  // -1: no client at that order yet
   std::unordered_map<int64_t, int64_t> client_line;
   for (int64_t lineno = 2; std::getline(in, line); ++lineno) {
     if (line.empty()) continue;
-    int64_t f[3];
-    size_t at = 0;
-    for (int k = 0; k < 3; ++k) {
-      const size_t comma = k < 2 ? line.find(',', at) : line.size();
-      if (comma == std::string::npos) ASTRAEA_FAIL("{}:{}: expected three fields mediator,client,order", path, lineno);
-      const std::string field = line.substr(at, comma - at);
-      size_t used = 0;
-      f[k] = -1;
-      try {
-        f[k] = std::stoll(field, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != field.size() || field.empty() || f[k] < 0) {
-        ASTRAEA_FAIL("{}:{}: \"{}\" is not a non-negative integer", path, lineno, field);
-      }
-      at = comma + 1;
-    }
+    const std::vector<int64_t> f = non_negative_fields(line, path, lineno);
+    if (f.size() != 3) ASTRAEA_FAIL("{}:{}: expected three fields mediator,client,order, found {}", path, lineno, f.size());
     const auto [mediator, client, order] = std::tuple{f[0], f[1], f[2]};
     if (mediator > int64_t(1) << 31 || order > int64_t(1) << 31) ASTRAEA_FAIL("{}:{}: mediator or order too large", path, lineno);
     if (const auto [it, fresh] = client_line.emplace(client, lineno); !fresh) {
       ASTRAEA_FAIL("{}:{}: client {} is already in a mediator (line {})", path, lineno, client, it->second);
     }
-    if (size_t(mediator) >= groups.size()) groups.resize(size_t(mediator) + 1), lines.resize(size_t(mediator) + 1);
+    if (size_t(mediator) >= groups.size()) groups.resize(size_t(mediator) + 1);
     auto& g = groups[size_t(mediator)];
-    auto& l = lines[size_t(mediator)];
-    if (size_t(order) >= g.size()) g.resize(size_t(order) + 1, -1), l.resize(size_t(order) + 1, 0);
-    if (l[size_t(order)] != 0) {
-      ASTRAEA_FAIL("{}:{}: mediator {} has two clients at order {} (line {})", path, lineno, mediator, order, l[size_t(order)]);
+    if (size_t(order) >= g.size()) g.resize(size_t(order) + 1, -1);
+    if (g[size_t(order)] >= 0) {
+      ASTRAEA_FAIL("{}:{}: mediator {} has two clients at order {} (line {})", path, lineno, mediator, order,
+                   client_line.at(g[size_t(order)]));
     }
     g[size_t(order)] = client;
-    l[size_t(order)] = lineno;
   }
   if (groups.empty()) ASTRAEA_FAIL("{}: no groups", path);
   for (size_t m = 0; m < groups.size(); ++m) {

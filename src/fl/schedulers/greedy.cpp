@@ -35,6 +35,7 @@
 #include "astraea/backend/backend.hpp"
 #include "astraea/fl/mediator_score.hpp"
 #include "astraea/fl/score_screen.hpp"
+#include "astraea/fl/spread_bound.hpp"
 #include "greedy_bounds.hpp"
 #include "greedy_groups.hpp"
 #include "schedulers.hpp"
@@ -47,6 +48,8 @@ using namespace greedy_detail;
 
 // Blocks of each group of the next bucket asked for ahead of the scan.
 constexpr size_t kPrefetchBlocks = 2;
+// Blocks the spread bound takes per call.
+constexpr size_t kSpreadRun = 8;
 
 struct HistogramHash {
   int classes;
@@ -236,6 +239,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
   ScoreScreen screen(score);
   const ShareTable shares(classes);
   const ScreenKernel screen_kernel = best_screen_kernel();
+  SpreadBound spread(classes);
+  const SpreadKernel spread_kernel = best_spread_kernel();
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
@@ -265,6 +270,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.
         const bool screened = screen.reset(merged.data(), std::min<int64_t>(most, kScreenCountMax), largest_client);
+        // The spread bound (spread_bound.hpp) needs the pick's counts within its integer range.
+        const bool spreading = spread.reset(merged.data(), largest_client);
         // Without the screen, a first incumbent from every group's head (its flattest candidate),
         // scored exactly; with it, each thread seeds its own window (below).
         if (!screened) {
@@ -316,6 +323,9 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
           double c = cutoff(), share = shares.at(c);
           float screen_cutoff = screened ? screen.widened(c) : 0.0f;
+          SpreadInputs sp = spread.inputs();  // this thread's: the cutoff follows its window
+          if (spreading) set_spread_cutoff(sp, c, share);
+          uint32_t spread_pass[kSpreadRun];
           // Each group has one thread: its memory stays in that core's cache, and no other thread
           // repeats its setup.
           auto owns = [&](const SizeBucket* b, int y) {
@@ -352,28 +362,46 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               // A peak above this puts more than q* of the merged mass in class y.
               auto peak_limit = [&] { return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[y]; };
               int64_t limit = peak_limit();
-              for (size_t blk = 0; blk < g.blocks(); ++blk) {
-                const size_t first = blk * kScreenLanes;
-                if (const double now = cutoff(); now < c) {
-                  c = now;
-                  share = shares.at(c);
-                  limit = peak_limit();
-                  if (screened) screen_cutoff = screen.widened(c);
-                }
+              // What the cutoff decides, once it has fallen.
+              auto refresh = [&] {
+                const double now = cutoff();
+                if (!(now < c)) return;
+                c = now;
+                share = shares.at(c);
+                limit = peak_limit();
+                if (screened) screen_cutoff = screen.widened(c);
+                if (spreading) set_spread_cutoff(sp, c, share);
+              };
+              // Runs of up to kSpreadRun blocks go through the spread bound in one call, against the
+              // cutoff at the run's start (a later, lower one only rules out more).
+              for (size_t run = 0; run < g.blocks();) {
+                refresh();
                 // Peaks ascend (dead slots keep theirs): a block whose first peak is too large ends the group.
-                if (g.first_peak[blk] > limit) break;
-                uint32_t pass = g.live[blk];
-                if (pass == 0) continue;
-                const uint32_t forced = g.forced[blk];
-                if (screened)
-                  pass &= screen_kernel(in, g.block(blk), &g.size[first], screen_cutoff, nullptr) | forced;
-                for (; pass != 0; pass &= pass - 1) {
-                  const int l = __builtin_ctz(pass);
-                  const size_t u = g.candidate[first + size_t(l)];
-                  const double s = forced >> l & 1u ? score.score(merged.data(), cand.row[u])
-                                                    : score.score(merged.data(), g.block(blk) + l, kScreenLanes);
-                  offer(w, s, u, count);
+                if (g.first_peak[run] > limit) break;
+                size_t end = run + 1;
+                while (end < std::min(g.blocks(), run + kSpreadRun) && g.first_peak[end] <= limit) ++end;
+                if (spreading)
+                  spread_kernel(sp, g.block(run), &g.size[run * kScreenLanes], &g.square[run * kScreenLanes], end - run,
+                                spread_pass);
+                for (size_t blk = run; blk < end; ++blk) {
+                  const size_t first = blk * kScreenLanes;
+                  uint32_t pass = g.live[blk];
+                  const uint32_t forced = g.forced[blk];
+                  if (spreading) pass &= spread_pass[blk - run] | forced;
+                  if (pass == 0) continue;
+                  if (screened) {
+                    refresh();
+                    pass &= screen_kernel(in, g.block(blk), &g.size[first], screen_cutoff, nullptr) | forced;
+                  }
+                  for (; pass != 0; pass &= pass - 1) {
+                    const int l = __builtin_ctz(pass);
+                    const size_t u = g.candidate[first + size_t(l)];
+                    const double s = forced >> l & 1u ? score.score(merged.data(), cand.row[u])
+                                                      : score.score(merged.data(), g.block(blk) + l, kScreenLanes);
+                    offer(w, s, u, count);
+                  }
                 }
+                run = end;
               }
             }
           }

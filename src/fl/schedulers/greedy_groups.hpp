@@ -24,6 +24,7 @@ inline size_t lane_index(size_t k, int y, int classes) {
 struct Group {
   int classes = 0;
   std::vector<int32_t> peak, size;  // [slots], padded with zeros to whole blocks
+  std::vector<int32_t> square;      // [slots]: the sum of the squared counts a lane holds (spread_bound.hpp)
   std::vector<int32_t> first_peak;  // [blocks]: the peak of each block's first slot (the scan's stop)
   std::vector<uint32_t> candidate;  // [slots]
   std::vector<ScreenCount> lanes;   // [blocks][classes][kScreenLanes]
@@ -41,6 +42,7 @@ struct Group {
     const size_t padded = (slots() + kScreenLanes - 1) / kScreenLanes * kScreenLanes;
     peak.resize(padded, 0);
     size.resize(padded, 0);
+    square.resize(padded, 0);
     lanes.resize(padded * size_t(classes), 0);
     live.resize(padded / kScreenLanes, 0);
     forced.resize(padded / kScreenLanes, 0);
@@ -49,7 +51,10 @@ struct Group {
     size[k] = static_cast<int32_t>(samples);
     const uint32_t bit = 1u << (k % kScreenLanes);
     if (peak_count > kScreenCountMax) forced[k / kScreenLanes] |= bit;
-    for (int y = 0; y < classes; ++y) lane(k, y) = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
+    for (int y = 0; y < classes; ++y) {
+      lane(k, y) = static_cast<ScreenCount>(peak_count > kScreenCountMax ? 0 : row[y]);
+      square[k] += int32_t(lane(k, y)) * int32_t(lane(k, y));
+    }
     live[k / kScreenLanes] |= bit;
     ++alive;
   }
@@ -74,6 +79,7 @@ struct Group {
       if (w != j) {
         peak[w] = peak[j];
         size[w] = size[j];
+        square[w] = square[j];
         candidate[w] = candidate[j];
         for (int y = 0; y < classes; ++y) lane(w, y) = lane(j, y);
       }
@@ -82,7 +88,7 @@ struct Group {
       ++w;
     }
     for (size_t j = w; j < slots(); ++j) {
-      peak[j] = size[j] = 0;
+      peak[j] = size[j] = square[j] = 0;
       for (int y = 0; y < classes; ++y) lane(j, y) = 0;
     }
     candidate.resize(w);
@@ -91,6 +97,7 @@ struct Group {
     first_peak.resize(blocks);
     for (size_t b = 0; b < blocks; ++b) first_peak[b] = peak[b * kScreenLanes];
     size.resize(blocks * kScreenLanes);
+    square.resize(blocks * kScreenLanes);
     lanes.resize(blocks * kScreenLanes * size_t(classes));
     forced.assign(kept_forced.begin(), kept_forced.begin() + std::ptrdiff_t(blocks));
     live.assign(blocks, ~0u >> (32 - kScreenLanes));

@@ -208,6 +208,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       buckets[bucket_of[u]].smallest = std::min(buckets[bucket_of[u]].smallest, cand.size[u]);
     }
     for (size_t b = 0; b < buckets.size(); ++b) {
+      buckets[b].head.assign(size_t(classes), INT32_MAX);
       for (int y = 0; y < classes; ++y) {
         auto& list = lists[b][y];
         std::stable_sort(list.begin(), list.end(), [](const Entry& a, const Entry& c) { return a.peak < c.peak; });
@@ -217,6 +218,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           g.push(static_cast<int32_t>(e.peak), cand.size[e.candidate], static_cast<uint32_t>(e.candidate),
                  cand.row[e.candidate]);
         }
+        buckets[b].update_head(y);
       }
     }
   }
@@ -322,6 +324,11 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           }
           // What the cutoff decides, refreshed only when it falls: the screen's float cutoff and q*.
           double c = cutoff(), share = shares.at(c);
+          // A peak above this puts more than q* of the merged mass (the open mediator and a candidate
+          // of at most a bucket's largest size) in class y.
+          auto peak_limit = [&](double mass, int y) {
+            return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[size_t(y)];
+          };
           float screen_cutoff = screened ? screen.widened(c) : 0.0f;
           SpreadInputs sp = spread.inputs();  // this thread's: the cutoff follows its window
           if (spreading) set_spread_cutoff(sp, c, share);
@@ -334,10 +341,10 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           // The first blocks of a bucket's groups are rarely still cached: ask for the next bucket's
           // while this one is scanned.
           auto prefetch = [&](const SizeBucket* b) {
+            const double mass = total + double(b->largest);
             for (int y = 0; y < classes; ++y) {
-              if (!owns(b, y)) continue;
+              if (!owns(b, y) || b->head[size_t(y)] > peak_limit(mass, y)) continue;
               const Group& g = b->by_class[y];
-              if (g.alive == 0) continue;
               __builtin_prefetch(g.first_peak.data());
               __builtin_prefetch(g.size.data());
               __builtin_prefetch(g.live.data());
@@ -356,19 +363,20 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
             in.size_base = static_cast<int32_t>(b->smallest);
             for (int y = 0; y < classes; ++y) {
               if (!owns(b, y)) continue;
+              int64_t limit = peak_limit(mass, y);
+              if (b->head[size_t(y)] > limit) continue;  // the group's first block already ends it
               Group& g = b->by_class[y];
-              if (g.alive == 0) continue;
-              if (g.stale) g.compact(entry_of);  // each candidate is in one group: no two threads write one entry
-              // A peak above this puts more than q* of the merged mass in class y.
-              auto peak_limit = [&] { return static_cast<int64_t>(std::floor(share * mass * (1 + 1e-12))) - merged[y]; };
-              int64_t limit = peak_limit();
+              if (g.stale) {  // each candidate is in one group: no two threads write one entry
+                g.compact(entry_of);
+                b->update_head(y);
+              }
               // What the cutoff decides, once it has fallen.
               auto refresh = [&] {
                 const double now = cutoff();
                 if (!(now < c)) return;
                 c = now;
                 share = shares.at(c);
-                limit = peak_limit();
+                limit = peak_limit(mass, y);
                 if (screened) screen_cutoff = screen.widened(c);
                 if (spreading) set_spread_cutoff(sp, c, share);
               };
@@ -425,6 +433,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
       if (!cand.alive(u)) {
         Group& g = buckets[bucket_of[u]].by_class[dominant[u]];
         g.erase(entry_of[u]);
+        buckets[bucket_of[u]].update_head(dominant[u]);
         heads.set(size_t(bucket_of[u]) * classes + dominant[u], g);
       }
     }

@@ -145,6 +145,13 @@ struct SizeBucket {
   int64_t largest = 0;
   int64_t smallest = INT64_MAX;
   std::vector<Group> by_class;  // [dominant class]
+  // [dominant class]: the group's first peak (INT32_MAX once it is empty), in one line: most groups
+  // a pick visits end before their first block, and this says so without touching the group.
+  std::vector<int32_t> head;
+  void update_head(int y) {
+    const Group& g = by_class[size_t(y)];
+    head[size_t(y)] = g.alive == 0 ? INT32_MAX : g.first_peak[0];
+  }
 };
 
 }  // namespace astraea::greedy_detail

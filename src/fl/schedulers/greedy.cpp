@@ -112,7 +112,7 @@ Candidates dedupe(const int32_t* rows, int classes, size_t count, const Mediator
 
 // Lowest position among candidates scoring within kScoreTie of the minimum. Entries name the
 // candidate; its representative (the position) is looked up once, for the winner.
-class TieWindow {
+class alignas(64) TieWindow {  // a line of its own: each thread offers to its own window
  public:
   void reset() {
     least_ = std::numeric_limits<double>::infinity();
@@ -287,7 +287,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
         }
         // Threads prune against the lowest score any of them has seen (`shared`): still a score some
         // candidate reaches, so still a valid cutoff.
-        std::atomic<double> shared{window.least()};
+        alignas(64) std::atomic<double> shared{window.least()};
         auto offer = [&](TieWindow& w, double s, size_t u, int count) {
           w.offer(s, u);
           if (count > 1) {

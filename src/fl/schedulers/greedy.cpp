@@ -51,6 +51,12 @@ constexpr size_t kPrefetchBlocks = 2;
 // Blocks the spread bound takes per call.
 constexpr size_t kSpreadRun = 8;
 
+// Asks for the cache lines of `bytes` bytes from p.
+inline void prefetch_lines(const void* p, size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t line = 0; line < bytes; line += 64) __builtin_prefetch(c + line);
+}
+
 struct HistogramHash {
   int classes;
   const int32_t* rows;
@@ -346,11 +352,12 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
               if (!owns(b, y) || b->head[size_t(y)] > peak_limit(mass, y)) continue;
               const Group& g = b->by_class[y];
               __builtin_prefetch(g.first_peak.data());
-              __builtin_prefetch(g.size.data());
               __builtin_prefetch(g.live.data());
               __builtin_prefetch(g.forced.data());
-              for (size_t line = 0; line < std::min<size_t>(g.lanes.size(), kPrefetchBlocks * kScreenLanes * size_t(classes)); line += 64)
-                __builtin_prefetch(g.lanes.data() + line);
+              const size_t blocks = std::min(kPrefetchBlocks, g.blocks());
+              prefetch_lines(g.lanes.data(), blocks * kScreenLanes * size_t(classes));
+              prefetch_lines(g.size.data(), blocks * kScreenLanes * sizeof(int32_t));
+              prefetch_lines(g.square.data(), blocks * kScreenLanes * sizeof(int32_t));
             }
           };
           if (!visit.empty()) prefetch(visit[0]);

@@ -69,11 +69,12 @@ void set_spread_cutoff(SpreadInputs& in, double cutoff, double share) {
 namespace {
 
 uint32_t plain_block(const SpreadInputs& in, const ScreenCount* counts, const int32_t* sizes, const int32_t* squares) {
+  int32_t dot[kScreenLanes] = {};
+  for (int y = 0; y < in.classes; ++y)  // lanes innermost: the compiler's vectors take them
+    for (int l = 0; l < kScreenLanes; ++l) dot[l] += in.merged[y] * int32_t(counts[y * kScreenLanes + l]);
   uint32_t mask = 0;
   for (int l = 0; l < kScreenLanes; ++l) {
-    int32_t dot = 0;
-    for (int y = 0; y < in.classes; ++y) dot += in.merged[y] * int32_t(counts[y * kScreenLanes + l]);
-    const int32_t a = in.merged_squares + squares[l] + 2 * dot;
+    const int32_t a = in.merged_squares + squares[l] + 2 * dot[l];
     const float t = static_cast<float>(in.total + sizes[l]);
     if (!(static_cast<float>(a) > in.ratio * (t * t))) mask |= 1u << l;
   }

@@ -172,12 +172,7 @@ std::vector<ScreenVariant> screen_variants() {
 }
 
 ScreenKernel best_screen_kernel() {
-  static const ScreenKernel best = [] {
-    ScreenKernel k = plain_screen;
-    for (const ScreenVariant& v : screen_variants())
-      if (v.supported) k = v.kernel;
-    return k;
-  }();
+  static const ScreenKernel best = best_supported(screen_variants());
   return best;
 }
 

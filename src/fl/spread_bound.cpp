@@ -194,12 +194,7 @@ std::vector<SpreadVariant> spread_variants() {
 }
 
 SpreadKernel best_spread_kernel() {
-  static const SpreadKernel best = [] {
-    SpreadKernel k = plain_spread;
-    for (const SpreadVariant& v : spread_variants())
-      if (v.supported) k = v.kernel;
-    return k;
-  }();
+  static const SpreadKernel best = best_supported(spread_variants());
   return best;
 }
 

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "astraea/core/kernel_variants.hpp"
+
 namespace astraea {
 
 class MediatorScore;
@@ -69,11 +71,7 @@ class ScoreScreen {
 using ScreenKernel = uint32_t (*)(const ScreenInputs& in, const ScreenCount* counts, const int32_t* sizes,
                                   float cutoff, float* screened);
 
-struct ScreenVariant {
-  const char* name;  // "plain", "avx2", "avx512"
-  ScreenKernel kernel;
-  bool supported;    // by this CPU
-};
+using ScreenVariant = KernelVariant<ScreenKernel>;
 
 std::vector<ScreenVariant> screen_variants();  // the plain loop first
 ScreenKernel best_screen_kernel();

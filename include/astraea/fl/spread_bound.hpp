@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "astraea/core/kernel_variants.hpp"
 #include "astraea/fl/score_screen.hpp"
 
 namespace astraea {
@@ -56,11 +57,7 @@ void set_spread_cutoff(SpreadInputs& in, double cutoff, double share);
 using SpreadKernel = void (*)(const SpreadInputs& in, const ScreenCount* counts, const int32_t* sizes,
                               const int32_t* squares, size_t blocks, uint32_t* masks);
 
-struct SpreadVariant {
-  const char* name;  // "plain", "avx2", "avx512"
-  SpreadKernel kernel;
-  bool supported;    // by this CPU
-};
+using SpreadVariant = KernelVariant<SpreadKernel>;
 
 std::vector<SpreadVariant> spread_variants();  // the plain loop first
 SpreadKernel best_spread_kernel();

@@ -14,8 +14,10 @@
 //        data-processing inequality (two bins: y and the rest) the score is at least the binary
 //        KL of that share; within a group, candidates are visited by increasing a and the first
 //        block above the window ends the group;
-//  - what the bounds leave goes through the float screen (score_screen.hpp) sixteen at a time, and
-//    only candidates the screen cannot rule out (a few per pick) are scored exactly.
+//  - what the bounds leave goes through the spread bound (spread_bound.hpp: KL from the sum of the
+//    merged counts' squares, integer dot products) eight blocks of sixteen at a time; blocks with a
+//    lane it keeps go through the float screen (score_screen.hpp), and only candidates the screen
+//    cannot rule out (a few per pick) are scored exactly.
 // A group's first blocks of the next bucket are prefetched while a bucket is scanned. Large
 // populations are scanned by a team of spinning threads, each owning every other group (its memory
 // stays in one core's cache) with its own tie window, seeded from its share of the group heads.

@@ -202,6 +202,34 @@ TEST(BalancedScheduler, BoundsSkipNoExchangeTheSearchWouldTake) {
   }
 }
 
+// From 1024 mediators on, a pass picks the next mediators' exchanges in parallel and picks again
+// any whose reads an earlier exchange of the batch changed: the sequential pass's groups. Three
+// classes make the partner buckets large, so batches often conflict.
+TEST(BalancedScheduler, ParallelPassesTakeTheSequentialExchanges) {
+  for (int trial = 0; trial < 3; ++trial) {
+    PopulationSpec p;
+    p.clients = 4400 + 300 * trial;
+    p.classes = trial == 2 ? 10 : 3;
+    p.skew = 0.3;
+    p.seed = uint64_t(trial) + 40;
+    const std::vector<int32_t> h = synthetic_histograms(p);
+    BalanceOptions o;
+    o.gamma = 4;
+    o.objective = trial == 1 ? "max" : "mean";
+    o.passes = 3;
+    o.seed = uint64_t(trial);
+    const MediatorGroups start = greedy_mediators(h.data(), p.classes, iota_ids(p.clients), o.gamma);
+    ASSERT_GE(start.size(), 1024u);
+    o.threads = 1;
+    const MediatorGroups one = balance_mediators(h.data(), p.classes, start, o);
+    EXPECT_NE(one, start) << "trial " << trial;
+    for (int threads : {2, 3}) {
+      o.threads = threads;
+      EXPECT_EQ(balance_mediators(h.data(), p.classes, start, o), one) << threads << " threads, trial " << trial;
+    }
+  }
+}
+
 TEST(BalancedScheduler, BalanceMediatorsNamesBadInput) {
   const std::vector<int32_t> h = {3, 1, 1, 3, 2, 2};
   BalanceOptions o;

@@ -19,6 +19,7 @@ constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the comp
 constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
 constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
+constexpr size_t kParallelPass = 1024;     // mediators from which a pass picks on several threads
 
 }  // namespace
 
@@ -55,6 +56,34 @@ Balancer::Balancer(const int32_t* rows, int classes, const MediatorGroups& posit
   if (!target.empty()) pooled_ = target;  // deviations are measured from the target
 }
 
+Balancer::Pick Balancer::pick(size_t a, bool worst_case, const PassView& view, Linear& l) const {
+  const size_t M = groups_.size();
+  const std::vector<double>& dev = *view.dev;
+  Pick p;
+  // The partners whose deviations most oppose a's.
+  std::vector<std::pair<double, size_t>> dots;
+  const auto offer_partner = [&](size_t b) {
+    if (b == a) return;
+    double d = 0;
+    for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
+    dots.emplace_back(d, b);
+    p.read.push_back(b);
+  };
+  if (M <= kFullSearch) {
+    for (size_t b = 0; b < M; ++b) offer_partner(b);
+  } else {
+    const double* d = dev.data() + a * n_;
+    const std::vector<size_t>& bucket = (*view.by_excess)[std::min_element(d, d + n_) - d];
+    const size_t start = bucket.empty() ? 0 : (a * 7919) % bucket.size();
+    for (size_t k = 0; k < std::min(kBucketScan, bucket.size()); ++k) offer_partner(bucket[(start + k) % bucket.size()]);
+  }
+  if (dots.empty()) return p;
+  const size_t k = std::min<size_t>(kPartners, dots.size());
+  std::partial_sort(dots.begin(), dots.begin() + std::ptrdiff_t(k), dots.end());
+  for (size_t q = 0; q < k; ++q) consider(a, dots[q].second, worst_case, p.best, l);
+  return p;
+}
+
 bool Balancer::pass(bool worst_case) {
   const size_t M = groups_.size();
   std::vector<size_t> order(M);
@@ -71,34 +100,35 @@ bool Balancer::pass(bool worst_case) {
       by_excess[std::max_element(d, d + n_) - d].push_back(m);
     }
   }
-  std::vector<std::pair<double, size_t>> dots;
-  for (size_t a : order) {
-    // The partners whose deviations most oppose a's.
-    dots.clear();
-    const auto offer_partner = [&](size_t b) {
-      if (b == a) return;
-      double d = 0;
-      for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
-      dots.emplace_back(d, b);
-    };
-    if (M <= kFullSearch) {
-      for (size_t b = 0; b < M; ++b) offer_partner(b);
-    } else {
-      const double* d = dev.data() + a * n_;
-      const std::vector<size_t>& bucket = by_excess[std::min_element(d, d + n_) - d];
-      const size_t start = bucket.empty() ? 0 : (a * 7919) % bucket.size();
-      for (size_t k = 0; k < std::min(kBucketScan, bucket.size()); ++k) offer_partner(bucket[(start + k) % bucket.size()]);
+  const PassView view{&dev, &by_excess};
+  // Mediators are visited in order, each taking its best exchange at once. A batch of the next
+  // few is picked in parallel on the state before the batch; in order, a pick is kept when no
+  // exchange applied in the batch touched a mediator it read (itself and the partners it scanned),
+  // else it is picked again now: the exchanges one mediator at a time takes, on any number of
+  // threads.
+  const int threads = threads_for(M >= kParallelPass ? M : 0);  // one thread below kParallelPass
+  const size_t batch = size_t(threads);
+  std::vector<uint64_t> touched(M, 0);  // the step of the last exchange that changed a mediator
+  uint64_t step = 0;
+  std::vector<Pick> picks(batch);
+  for (size_t first = 0; first < M; first += batch) {
+    const size_t count = std::min(batch, M - first);
+    const uint64_t before = step;
+#pragma omp parallel for num_threads(threads) schedule(static, 1) if (count > 1)
+    for (size_t j = 0; j < count; ++j) picks[j] = pick(order[first + j], worst_case, view, scratch_[size_t(omp_get_thread_num())]);
+    for (size_t j = 0; j < count; ++j) {
+      const size_t a = order[first + j];
+      bool stale = touched[a] > before;
+      for (size_t b : picks[j].read) stale = stale || touched[b] > before;
+      if (stale) picks[j] = pick(a, worst_case, view, linear_);
+      const Change& best = picks[j].best;
+      if (best.b == kNone) continue;
+      apply(a, best);
+      deviation(a, dev.data() + a * n_);
+      deviation(best.b, dev.data() + best.b * n_);
+      touched[a] = touched[best.b] = ++step;
+      changed = true;
     }
-    if (dots.empty()) continue;
-    const size_t k = std::min<size_t>(kPartners, dots.size());
-    std::partial_sort(dots.begin(), dots.begin() + k, dots.end());
-    Change best;
-    for (size_t p = 0; p < k; ++p) consider(a, dots[p].second, worst_case, best, linear_);
-    if (best.b == kNone) continue;
-    apply(a, best);
-    deviation(a, dev.data() + a * n_);
-    deviation(best.b, dev.data() + best.b * n_);
-    changed = true;
   }
   return changed;
 }

@@ -102,6 +102,18 @@ class Balancer {
   // C_a only when they allow a win, that of C_b only when C_a's and b's bound still do.
   void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const;
 
+  // What a pass's pick reads besides the state: the deviations and the buckets of partners.
+  struct PassView {
+    const std::vector<double>* dev;
+    const std::vector<std::vector<size_t>>* by_excess;
+  };
+  // A's best exchange with its most complementary partners, and every mediator it read.
+  struct Pick {
+    Change best;
+    std::vector<size_t> read;
+  };
+  Pick pick(size_t a, bool worst_case, const PassView& view, Linear& l) const;
+
   // Offers every exchange between a and b; `l`: the bounds' scratch (one per thread).
   void consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const;
   // Whether offer() would let c replace `than`.

@@ -202,7 +202,7 @@ TEST(BalancedScheduler, BoundsSkipNoExchangeTheSearchWouldTake) {
   }
 }
 
-// From 1024 mediators on, a pass picks the next mediators' exchanges in parallel and picks again
+// From 513 mediators on, a pass picks the next mediators' exchanges in parallel and picks again
 // any whose reads an earlier exchange of the batch changed: the sequential pass's groups. Three
 // classes make the partner buckets large, so batches often conflict.
 TEST(BalancedScheduler, ParallelPassesTakeTheSequentialExchanges) {

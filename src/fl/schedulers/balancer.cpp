@@ -19,7 +19,9 @@ constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the comp
 constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
 constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
-constexpr size_t kParallelPass = 1024;     // mediators from which a pass picks on several threads
+// Mediators from which a pass picks on several threads: where a pick reads only its partner bucket
+// (below, it reads every mediator, and any exchange in a batch would send the later picks back).
+constexpr size_t kParallelPass = kFullSearch + 1;
 
 }  // namespace
 

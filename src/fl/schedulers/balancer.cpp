@@ -19,9 +19,7 @@ constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the comp
 constexpr size_t kWorstScan = 1024;  // partners the worst mediator tries per window
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
 constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
-// Mediators from which a pass picks on several threads: where a pick reads only its partner bucket
-// (below, it reads every mediator, and any exchange in a batch would send the later picks back).
-constexpr size_t kParallelPass = kFullSearch + 1;
+constexpr size_t kMediatorsPerThread = 32;  // a thread's least share of a pass's mediators
 
 }  // namespace
 
@@ -69,9 +67,9 @@ Balancer::Pick Balancer::pick(size_t a, bool worst_case, const PassView& view, L
     double d = 0;
     for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
     dots.emplace_back(d, b);
-    p.read.push_back(b);
   };
   if (M <= kFullSearch) {
+    p.all = true;
     for (size_t b = 0; b < M; ++b) offer_partner(b);
   } else {
     const double* d = dev.data() + a * n_;
@@ -79,11 +77,27 @@ Balancer::Pick Balancer::pick(size_t a, bool worst_case, const PassView& view, L
     const size_t start = bucket.empty() ? 0 : (a * 7919) % bucket.size();
     for (size_t k = 0; k < std::min(kBucketScan, bucket.size()); ++k) offer_partner(bucket[(start + k) % bucket.size()]);
   }
+  if (!p.all)
+    for (const auto& d : dots) p.scanned.push_back(d.second);
   if (dots.empty()) return p;
   const size_t k = std::min<size_t>(kPartners, dots.size());
   std::partial_sort(dots.begin(), dots.begin() + std::ptrdiff_t(k), dots.end());
-  for (size_t q = 0; q < k; ++q) consider(a, dots[q].second, worst_case, p.best, l);
+  p.last = dots[k - 1];
+  for (size_t q = 0; q < k; ++q) {
+    p.partners.push_back(dots[q].second);
+    consider(a, dots[q].second, worst_case, p.best, l);
+  }
   return p;
+}
+
+bool Balancer::still_valid(const Pick& p, size_t a, size_t t, const PassView& view) const {
+  if (std::find(p.partners.begin(), p.partners.end(), t) != p.partners.end()) return false;  // its state changed
+  if (!p.all && std::find(p.scanned.begin(), p.scanned.end(), t) == p.scanned.end()) return true;  // never a candidate
+  // A candidate that was not tried: it must still rank after the last one kept.
+  const std::vector<double>& dev = *view.dev;
+  double d = 0;
+  for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[t * n_ + y];
+  return !(std::make_pair(d, t) < p.last);
 }
 
 bool Balancer::pass(bool worst_case) {
@@ -108,27 +122,27 @@ bool Balancer::pass(bool worst_case) {
   // exchange applied in the batch touched a mediator it read (itself and the partners it scanned),
   // else it is picked again now: the exchanges one mediator at a time takes, on any number of
   // threads.
-  const int threads = threads_for(M >= kParallelPass ? M : 0);  // one thread below kParallelPass
+  const int threads = threads_for(M, kMediatorsPerThread);
   const size_t batch = size_t(threads);
-  std::vector<uint64_t> touched(M, 0);  // the step of the last exchange that changed a mediator
-  uint64_t step = 0;
+  std::vector<size_t> changed_in_batch;  // the mediators the batch's exchanges so far changed
   std::vector<Pick> picks(batch);
   for (size_t first = 0; first < M; first += batch) {
     const size_t count = std::min(batch, M - first);
-    const uint64_t before = step;
 #pragma omp parallel for num_threads(threads) schedule(static, 1) if (count > 1)
     for (size_t j = 0; j < count; ++j) picks[j] = pick(order[first + j], worst_case, view, scratch_[size_t(omp_get_thread_num())]);
+    changed_in_batch.clear();
     for (size_t j = 0; j < count; ++j) {
       const size_t a = order[first + j];
-      bool stale = touched[a] > before;
-      for (size_t b : picks[j].read) stale = stale || touched[b] > before;
-      if (stale) picks[j] = pick(a, worst_case, view, linear_);
+      bool valid = std::find(changed_in_batch.begin(), changed_in_batch.end(), a) == changed_in_batch.end();
+      for (size_t t : changed_in_batch) valid = valid && still_valid(picks[j], a, t, view);
+      if (!valid) picks[j] = pick(a, worst_case, view, linear_);
       const Change& best = picks[j].best;
       if (best.b == kNone) continue;
       apply(a, best);
       deviation(a, dev.data() + a * n_);
       deviation(best.b, dev.data() + best.b * n_);
-      touched[a] = touched[best.b] = ++step;
+      changed_in_batch.push_back(a);
+      changed_in_batch.push_back(best.b);
       changed = true;
     }
   }
@@ -163,7 +177,7 @@ bool Balancer::lower_worst_by_chain() {
     Change change;
   };
   // Every exchange that lowers a, in partner order (runs of partners per thread, joined in order).
-  const int threads = threads_for(M);
+  const int threads = threads_for(M, kPartnersPerThread);
   std::vector<std::vector<First>> found(static_cast<size_t>(threads));
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
@@ -369,15 +383,15 @@ bool Balancer::better(const Change& c, const Change& than, bool worst_case) {
   return c.objective < than.objective;
 }
 
-int Balancer::threads_for(size_t partners) const {
+int Balancer::threads_for(size_t items, size_t per_thread) const {
   const int most = threads_ > 0 ? threads_ : std::max(omp_get_max_threads(), 1);
-  const int threads = int(std::clamp<size_t>(partners / kPartnersPerThread, 1, size_t(most)));
+  const int threads = int(std::clamp<size_t>(items / per_thread, 1, size_t(most)));
   if (scratch_.size() < size_t(threads)) scratch_.resize(size_t(threads));
   return threads;
 }
 
 Balancer::Change Balancer::best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const {
-  const int threads = threads_for(partners.size());
+  const int threads = threads_for(partners.size(), kPartnersPerThread);
   std::vector<Change> best(static_cast<size_t>(threads));
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {

@@ -107,12 +107,18 @@ class Balancer {
     const std::vector<double>* dev;
     const std::vector<std::vector<size_t>>* by_excess;
   };
-  // A's best exchange with its most complementary partners, and every mediator it read.
+  // A's best exchange with its most complementary partners, and what decided which were tried:
+  // the candidates whose dots were compared (`scanned`; every other mediator when `all`), and the
+  // last (dot, mediator) kept among them.
   struct Pick {
     Change best;
-    std::vector<size_t> read;
+    std::vector<size_t> partners, scanned;
+    bool all = false;
+    std::pair<double, size_t> last{0.0, 0};
   };
   Pick pick(size_t a, bool worst_case, const PassView& view, Linear& l) const;
+  // Whether a's pick is still the one it would make after mediator t changed (a did not).
+  bool still_valid(const Pick& p, size_t a, size_t t, const PassView& view) const;
 
   // Offers every exchange between a and b; `l`: the bounds' scratch (one per thread).
   void consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const;
@@ -121,8 +127,9 @@ class Balancer {
   // The best exchange of a with any of `partners`: the one a scan of them in order takes. Long
   // lists are split into runs, one per thread, whose bests are merged in run order.
   Change best_of(size_t a, const std::vector<size_t>& partners, bool worst_case) const;
-  // Threads for a scan over `partners`, each with its scratch in scratch_.
-  int threads_for(size_t partners) const;
+  // Threads for `items` (partners of a scan, mediators of a pass), at least `per_thread` each, each
+  // thread with its scratch in scratch_.
+  int threads_for(size_t items, size_t per_thread) const;
 
   // One mediator's state, to undo a tentative exchange.
   struct Saved {

@@ -150,8 +150,8 @@ def balance(histograms, groups, gamma=10, objective="mean", passes=2, ids=None, 
     client ids: row indices, or `ids` ascending): swaps and moves of clients between groups while
     the sample-weighted mean mediator KL (objective "mean") or the worst one ("max") falls. Groups
     may cover some clients only; each comes back in ascending id order. `target`: one weight per
-    class to aim for instead of uniform. `threads`: for objective "max"'s scans (0: all); the
-    groups do not depend on it."""
+    class to aim for instead of uniform. `threads`: for the passes and objective "max"'s scans
+    (0: all); the groups do not depend on it."""
     return _astraea.balance(histograms, [list(g) for g in groups], gamma, objective, passes,
                             list(ids) if ids is not None else [], seed, round,
                             list(target) if target is not None else [], threads)

@@ -123,8 +123,8 @@ struct BalanceOptions {
   // false: every exchange is scored exactly, none skipped by its lower bound (the reference the
   // bounds are tested against: the same groups).
   bool bounds = true;
-  // Threads for the worst mediator's scans over every other one (0: OpenMP's); the groups do not
-  // depend on it.
+  // Threads for the passes' picks and the worst mediator's scans over every other one (0:
+  // OpenMP's); the groups do not depend on it.
   int threads = 0;
 };
 MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,

@@ -118,10 +118,10 @@ bool Balancer::pass(bool worst_case) {
   }
   const PassView view{&dev, &by_excess};
   // Mediators are visited in order, each taking its best exchange at once. A batch of the next
-  // few is picked in parallel on the state before the batch; in order, a pick is kept when no
-  // exchange applied in the batch touched a mediator it read (itself and the partners it scanned),
-  // else it is picked again now: the exchanges one mediator at a time takes, on any number of
-  // threads.
+  // few is picked in parallel on the state before the batch; in order, a pick is kept unless an
+  // exchange applied earlier in the batch changed the mediator, a partner it tried, or a candidate
+  // that would now rank among those partners (still_valid), else it is picked again now: the
+  // exchanges one mediator at a time takes, on any number of threads.
   const int threads = threads_for(M, kMediatorsPerThread);
   const size_t batch = size_t(threads);
   std::vector<size_t> changed_in_batch;  // the mediators the batch's exchanges so far changed

@@ -165,17 +165,12 @@ MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int ga
                        int passes, std::vector<int64_t> ids, uint64_t seed, uint32_t round, std::vector<double> target,
                        int threads) {
   ids = ids_or_range(h, std::move(ids));
-  std::unordered_map<int64_t, int64_t> row;
-  for (size_t i = 0; i < ids.size(); ++i) row[ids[i]] = int64_t(i);
   MediatorGroups positions = groups;
-  std::vector<uint8_t> seen(ids.size(), 0);
-  for (auto& g : positions)
-    for (int64_t& k : g) {
-      const auto it = row.find(k);
-      if (it == row.end()) throw py::value_error("groups: client " + std::to_string(k) + " is not among the ids");
-      if (seen[size_t(it->second)]++) throw py::value_error("groups: client " + std::to_string(k) + " is in more than one mediator");
-      k = it->second;
-    }
+  try {
+    chains_to_positions(positions, ids);
+  } catch (const Error& e) {
+    throw py::value_error(std::string("groups: ") + e.what());
+  }
   BalanceOptions o;
   o.gamma = gamma;
   o.objective = objective;

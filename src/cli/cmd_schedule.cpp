@@ -62,20 +62,16 @@ void run(const ScheduleCommand& o) {
   options.balance = o.balance;
   options.balance_passes = o.balance_passes;
   const std::unique_ptr<MediatorScheduler> scheduler = make_scheduler(o.algorithm, options);
-  // Client ids to rows.
-  std::unordered_map<int64_t, size_t> row_of;
-  for (size_t i = 0; i < h.ids.size(); ++i) row_of[h.ids[i]] = i;
   // --start: another grouping (rows) for the balanced search to start from.
   MediatorGroups start;
   if (!o.start.empty()) {
     ASTRAEA_REQUIRE(o.algorithm == "balanced", "--start {}: only --algorithm balanced starts from given groups", o.start);
     start = read_groups_csv(o.start);
-    for (auto& g : start)
-      for (int64_t& k : g) {
-        const auto it = row_of.find(k);
-        ASTRAEA_REQUIRE(it != row_of.end(), "{}: client {} is not among the clients scheduled", o.start, k);
-        k = int64_t(it->second);
-      }
+    try {
+      chains_to_positions(start, h.ids);
+    } catch (const Error& e) {
+      ASTRAEA_FAIL("{}: {}", o.start, e.what());  // what is wrong lies in the file
+    }
   }
   BalanceOptions balance;
   balance.gamma = o.gamma;
@@ -99,6 +95,9 @@ void run(const ScheduleCommand& o) {
     }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
   }
+  // Client ids to rows.
+  std::unordered_map<int64_t, size_t> row_of;
+  for (size_t i = 0; i < h.ids.size(); ++i) row_of[h.ids[i]] = i;
   const ScheduleQuality q = schedule_quality(groups, h.classes, [&](int64_t k) {
     return h.counts.data() + row_of.at(k) * size_t(h.classes);
   });

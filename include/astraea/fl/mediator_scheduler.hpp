@@ -132,6 +132,9 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
 // Positions into the rows back to client ids (row i is client ids[i]), each mediator's clients in
 // ascending id order: the chain order the schedulers return.
 void positions_to_chains(MediatorGroups& groups, const std::vector<int64_t>& ids);
+// The inverse: client ids to positions into the rows (row i is client ids[i]). Throws naming a
+// client that is not among the ids or is in more than one mediator.
+void chains_to_positions(MediatorGroups& groups, const std::vector<int64_t>& ids);
 
 // Mean over groups of KL(merged group distribution || uniform).
 double mean_group_kl(const ClientStore& store, const MediatorGroups& groups);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 
 #include "astraea/core/error.hpp"
 #include "balancer.hpp"
@@ -126,6 +127,19 @@ void positions_to_chains(MediatorGroups& groups, const std::vector<int64_t>& ids
     for (int64_t& k : g) k = ids[size_t(k)];
     std::sort(g.begin(), g.end());
   }
+}
+
+void chains_to_positions(MediatorGroups& groups, const std::vector<int64_t>& ids) {
+  std::unordered_map<int64_t, int64_t> row;
+  for (size_t i = 0; i < ids.size(); ++i) row[ids[i]] = int64_t(i);
+  std::vector<uint8_t> seen(ids.size(), 0);
+  for (auto& g : groups)
+    for (int64_t& k : g) {
+      const auto it = row.find(k);
+      ASTRAEA_REQUIRE(it != row.end(), "client {} is not among the ids of the rows", k);
+      ASTRAEA_REQUIRE(!seen[size_t(it->second)]++, "client {} is in more than one mediator", k);
+      k = it->second;
+    }
 }
 
 }  // namespace astraea

@@ -135,7 +135,7 @@ bool Balancer::pass(bool worst_case) {
       const size_t a = order[first + j];
       bool valid = std::find(changed_in_batch.begin(), changed_in_batch.end(), a) == changed_in_batch.end();
       for (size_t t : changed_in_batch) valid = valid && still_valid(picks[j], a, t, view);
-      if (!valid) picks[j] = pick(a, worst_case, view, linear_);
+      if (!valid) picks[j] = pick(a, worst_case, view, scratch_[0]);  // outside the parallel loop
       const Change& best = picks[j].best;
       if (best.b == kNone) continue;
       apply(a, best);

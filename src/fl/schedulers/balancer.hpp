@@ -150,8 +150,7 @@ class Balancer {
   const MediatorScore* score_;
   MediatorGroups groups_;  // positions into rows
   std::vector<int64_t> h_, total_, size_;  // size_: per client
-  mutable Linear linear_;                  // the passes' scratch for the bounds
-  mutable std::vector<Linear> scratch_;    // per thread, for the scans over many partners
+  mutable std::vector<Linear> scratch_;    // the bounds' scratch, per thread (threads_for sizes it)
   std::vector<int32_t> support_;        // the clients' non-zero classes
   std::vector<int64_t> support_start_;  // client i: support_[start[i], start[i + 1])
   std::vector<double> cost_, pooled_;

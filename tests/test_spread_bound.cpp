@@ -1,7 +1,7 @@
 // The exact greedy's spread bound: it never rules out a lane that scores within the cutoff (by
 // brute force over random mediators, candidates and cutoffs at the lanes' own scores), it does rule
-// out lanes far above it, every kernel gives the plain loop's bits, and it declines what lies past
-// its integer range.
+// out lanes far above it and lanes only the tightest quadratic reaches, every kernel gives the
+// plain loop's bits, and it declines what lies past its integer range.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -116,6 +116,46 @@ TEST(SpreadBound, RulesOutOnlyLanesAboveTheCutoff) {
   }
   ASSERT_GT(far, 1000);
   EXPECT_GT(double(far_out) / double(far), 0.5) << far_out << " of " << far << " lanes above 4x the cutoff ruled out";
+}
+
+// h(r) >= k (r - 1)^2 on [0, N q*] holds for k up to h(N q*) / (N q* - 1)^2, the coefficient used.
+// A mediator whose merged mass puts 0.8 in one class and the rest evenly scores K; the bound with
+// that coefficient is above 0.7 K there, with 3 / (2 (N q* + 2)) it is below (0.67 K at ten classes,
+// 0.54 K at sixteen).
+TEST(SpreadBound, TakesTheTightestQuadraticCoefficient) {
+  for (int classes : {10, 16}) {
+    const int64_t rest = 20, peak = 4 * rest * (classes - 1);  // a share of 0.8
+    std::vector<int64_t> merged(size_t(classes), rest / 2);
+    merged[0] = peak - 2 * rest;
+    Blocks r;
+    r.classes = classes;
+    r.blocks = 1;
+    r.rows.assign(size_t(classes) * kScreenLanes, 0);
+    r.counts.assign(size_t(classes) * kScreenLanes, 0);
+    for (int l = 0; l < kScreenLanes; ++l) {  // every lane brings the merged counts to (peak, rest, ...)
+      int32_t size = 0, squares = 0;
+      for (int y = 0; y < classes; ++y) {
+        const int32_t x = int32_t((y == 0 ? peak : rest) - merged[size_t(y)]);
+        r.rows[size_t(l * classes + y)] = x;
+        r.counts[size_t(y * kScreenLanes + l)] = ScreenCount(x);
+        size += x;
+        squares += x * x;
+      }
+      r.sizes.push_back(size);
+      r.squares.push_back(squares);
+      r.largest = size;
+    }
+    const double kl = MediatorScore(classes, 1 << 15).score(merged.data(), r.row(0));
+    SpreadBound bound(classes);
+    ASSERT_TRUE(bound.reset(merged.data(), r.largest));
+    SpreadInputs in = bound.inputs();
+    const double cutoff = 0.7 * kl;
+    set_spread_cutoff(in, cutoff, share_for(cutoff, classes));
+    for (const SpreadVariant& v : spread_variants()) {
+      if (!v.supported) continue;
+      EXPECT_EQ(masks_of(v.kernel, in, r)[0], 0u) << v.name << ", " << classes << " classes";
+    }
+  }
 }
 
 TEST(SpreadBound, EveryKernelGivesThePlainLoopsBits) {

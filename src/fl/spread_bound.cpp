@@ -19,6 +19,15 @@ constexpr int64_t kMergedLimit = int64_t{1} << 14;
 // A relative margin on the ratio that covers rounding A, t^2 and the product to floats (2^-24 each).
 constexpr double kRoundingMargin = 1.0 / (1 << 20);
 
+// kappa = g(R) = h(R) / (R - 1)^2 (spread_bound.hpp), rounded down: a smaller kappa only loosens the
+// bound. Near R = 1, where h cancels, the series 1/2 - d/6 + d^2/12 - ... stopped after -d/6 is
+// below g.
+double quadratic_coefficient(double R) {
+  const double d = R - 1;
+  if (d < 1e-4) return 0.5 - std::max(d, 0.0) / 6;
+  return (R * std::log(R) - d) / (d * d) * (1 - 1e-9);
+}
+
 }  // namespace
 
 SpreadBound::SpreadBound(int classes)
@@ -58,7 +67,7 @@ void set_spread_cutoff(SpreadInputs& in, double cutoff, double share) {
     in.ratio = std::numeric_limits<float>::infinity();  // rule nothing out
     return;
   }
-  const double kappa = 3.0 / (2.0 * (double(in.classes) * share + 2.0));
+  const double kappa = quadratic_coefficient(double(in.classes) * share);
   const double c = std::max(cutoff, 0.0) + greedy_detail::kBoundSlack;
   const double ratio = (kappa + c) / (kappa * double(in.classes)) * (1 + kRoundingMargin);
   float r = static_cast<float>(ratio);

@@ -3,10 +3,12 @@
 // before the float screen (score_screen.hpp) looks at them.
 //
 // With merged counts v = m + x (total t = T + s) and shares p_y = v_y / t,
-//   KL(p || u) = (1/N) sum_y h(N p_y),  h(r) = r log r - r + 1 >= 3 (r - 1)^2 / (2 (r + 2)).
+//   KL(p || u) = (1/N) sum_y h(N p_y),  h(r) = r log r - r + 1 = (r - 1)^2 g(r),
+//   g(r) = int_0^1 (1 - s) / (1 + s (r - 1)) ds, which falls with r.
 // A candidate that puts more than q* of the merged mass in any class scores above the cutoff c (the
-// two-bin bound, greedy_bounds.hpp); every other one has N p_y <= N q* in every class, so
-//   KL >= kappa N sum_y (p_y - 1/N)^2 = kappa (N A - t^2) / t^2,  kappa = 3 / (2 (N q* + 2)),
+// two-bin bound, greedy_bounds.hpp); every other one has N p_y <= R = N q* in every class, so
+// h(N p_y) >= kappa (N p_y - 1)^2 with kappa = g(R) (the largest such coefficient), and
+//   KL >= kappa N sum_y (p_y - 1/N)^2 = kappa (N A - t^2) / t^2,
 //   A = sum_y v_y^2 = M2 + 2 m.x + X2,
 // with M2 = sum_y m_y^2 per pick and X2 = sum_y x_y^2 per candidate; that is above c when
 //   A > r t^2,  r = (kappa + c) / (kappa N).

@@ -254,7 +254,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
 
   MediatorGroups groups;
   std::vector<int64_t> merged(classes);
-  std::vector<double> sorted(classes), rest_f(classes + 1);
+  WaterFill water_fill;
   TieWindow window;
   size_t left = count;
   while (left > 0) {
@@ -272,11 +272,8 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           window.offer(cand.own_score[u], u);
         }
       } else {
-        for (int y = 0; y < classes; ++y) sorted[y] = static_cast<double>(merged[y]);
-        std::sort(sorted.begin(), sorted.end());
+        water_fill.reset(merged.data(), classes, merged_total, score);
         const double total = static_cast<double>(merged_total);
-        rest_f[classes] = 0;
-        for (int y = classes - 1; y >= 0; --y) rest_f[y] = rest_f[y + 1] + score.f(static_cast<int64_t>(sorted[y]));
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.
         const bool screened = screen.reset(merged.data(), std::min<int64_t>(most, kScreenCountMax), largest_client);
@@ -366,7 +363,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           for (size_t v = 0; v < visit.size(); ++v) {
             SizeBucket* b = visit[v];
             // Above the window: so are all later buckets (up to rounding, far inside the slack).
-            if (water_fill_bound(sorted, rest_f, merged_total, b->largest, score) > cutoff() + kBoundSlack) break;
+            if (water_fill.bound(b->largest, score) > cutoff() + kBoundSlack) break;
             if (v + 1 < visit.size()) prefetch(visit[v + 1]);
             const double mass = total + double(b->largest);
             in.size_base = static_cast<int32_t>(b->smallest);

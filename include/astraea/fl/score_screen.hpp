@@ -47,6 +47,11 @@ struct ScreenInputs {
 class ScoreScreen {
  public:
   explicit ScoreScreen(const MediatorScore& score);
+  // inputs() points into this object's tables: a copy would point into the original's, a move
+  // keeps them (the buffers move with it).
+  ScoreScreen(const ScoreScreen&) = delete;
+  ScoreScreen& operator=(const ScoreScreen&) = delete;
+  ScoreScreen(ScoreScreen&&) = default;
   // The open mediator for the next pick; false when a count or total a lane may reach lies past
   // the tables (then screen nothing out).
   bool reset(const int64_t* merged, int64_t largest_count, int64_t largest_size);

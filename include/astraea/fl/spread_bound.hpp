@@ -40,6 +40,11 @@ struct SpreadInputs {
 class SpreadBound {
  public:
   explicit SpreadBound(int classes);
+  // inputs() points into this object's arrays: a copy would point into the original's, a move
+  // keeps them (the buffers move with it).
+  SpreadBound(const SpreadBound&) = delete;
+  SpreadBound& operator=(const SpreadBound&) = delete;
+  SpreadBound(SpreadBound&&) = default;
   // The open mediator for the next pick; false when a count or a total a lane may reach (at most
   // `largest_size` samples) lies past the kernels' integer range, or the mediator is empty.
   bool reset(const int64_t* merged, int64_t largest_size);

@@ -63,10 +63,7 @@ Balancer::Pick Balancer::pick(size_t a, bool worst_case, const PassView& view, L
   // The partners whose deviations most oppose a's.
   std::vector<std::pair<double, size_t>> dots;
   const auto offer_partner = [&](size_t b) {
-    if (b == a) return;
-    double d = 0;
-    for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[b * n_ + y];
-    dots.emplace_back(d, b);
+    if (b != a) dots.emplace_back(deviation_dot(view, a, b), b);
   };
   if (M <= kFullSearch) {
     p.all = true;
@@ -94,10 +91,15 @@ bool Balancer::still_valid(const Pick& p, size_t a, size_t t, const PassView& vi
   if (std::find(p.partners.begin(), p.partners.end(), t) != p.partners.end()) return false;  // its state changed
   if (!p.all && std::find(p.scanned.begin(), p.scanned.end(), t) == p.scanned.end()) return true;  // never a candidate
   // A candidate that was not tried: it must still rank after the last one kept.
-  const std::vector<double>& dev = *view.dev;
+  return !(std::make_pair(deviation_dot(view, a, t), t) < p.last);
+}
+
+double Balancer::deviation_dot(const PassView& view, size_t a, size_t b) const {
+  const double* da = view.dev->data() + a * n_;
+  const double* db = view.dev->data() + b * n_;
   double d = 0;
-  for (int y = 0; y < n_; ++y) d += dev[a * n_ + y] * dev[t * n_ + y];
-  return !(std::make_pair(d, t) < p.last);
+  for (int y = 0; y < n_; ++y) d += da[y] * db[y];
+  return d;
 }
 
 bool Balancer::pass(bool worst_case) {

@@ -119,6 +119,9 @@ class Balancer {
   Pick pick(size_t a, bool worst_case, const PassView& view, Linear& l) const;
   // Whether a's pick is still the one it would make after mediator t changed (a did not).
   bool still_valid(const Pick& p, size_t a, size_t t, const PassView& view) const;
+  // How a and b's deviations oppose each other (most negative: most complementary). pick() ranks
+  // partners by it and still_valid() re-ranks with it: the same arithmetic, the same order.
+  double deviation_dot(const PassView& view, size_t a, size_t b) const;
 
   // Offers every exchange between a and b; `l`: the bounds' scratch (one per thread).
   void consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const;

@@ -272,7 +272,7 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
           window.offer(cand.own_score[u], u);
         }
       } else {
-        water_fill.reset(merged.data(), classes, merged_total, score);
+        water_fill.reset(merged.data(), classes, score);
         const double total = static_cast<double>(merged_total);
         // The screen reads f at m_y + x_y and log at T + s from float tables: every index must be in
         // them, else every lane goes to the exact score.

@@ -27,35 +27,33 @@ inline double f_below(double v, const MediatorScore& score) {
 // Set once per pick; the scan asks for it at every size bucket it reaches, on every thread.
 class WaterFill {
  public:
-  void reset(const int64_t* merged, int classes, int64_t total, const MediatorScore& score) {
+  void reset(const int64_t* merged, int classes, const MediatorScore& score) {
     const size_t n = size_t(classes);
     sorted_.assign(merged, merged + n);
     std::sort(sorted_.begin(), sorted_.end());
     rest_f_.assign(n + 1, 0.0);
     for (size_t k = n; k-- > 0;) rest_f_[k] = rest_f_[k + 1] + score.f(sorted_[k]);
     // need_[k]: the water that raises the k smallest classes to the (k+1)-th's level (k < n);
-    // below_[k]: the k smallest counts' sum. Both exact integers.
+    // below_[k]: the k smallest counts' sum (below_[n]: the mediator's total). Both exact integers.
     need_.assign(n, 0);
     below_.assign(n + 1, 0);
     for (size_t k = 0; k < n; ++k) {
       below_[k + 1] = below_[k] + sorted_[k];
       need_[k] = int64_t(k) * sorted_[k] - below_[k];
     }
-    total_ = total;
   }
   double bound(int64_t s, const MediatorScore& score) const {
     const size_t n = sorted_.size();
     size_t k = 1;  // classes raised to the level
     while (k < n && need_[k] <= s) ++k;
     const double level = double(below_[k] + s) / double(k);
-    const int64_t t = total_ + s;
+    const int64_t t = below_[n] + s;
     return kl_from_sums(score.log_classes(), double(t), score.log_of(t), double(k) * f_below(level, score) + rest_f_[k]);
   }
 
  private:
   std::vector<int64_t> sorted_, need_, below_;
   std::vector<double> rest_f_;
-  int64_t total_ = 0;
 };
 
 // D(q): KL of the two-bin coarsening {y*, rest} when y* holds share q.

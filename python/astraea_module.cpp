@@ -17,6 +17,7 @@
 #include "astraea/experiment/experiment.hpp"
 #include "astraea/fl/mediator_scheduler.hpp"
 #include "astraea/fl/schedule_quality.hpp"
+#include "astraea/fl/synthetic_population.hpp"
 #include "astraea/io/config.hpp"
 #include "astraea/io/run_report.hpp"
 
@@ -133,6 +134,26 @@ py::array_t<double> ratios(const std::vector<int64_t>& sizes, const std::string&
 
 using Histograms = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
+// `astraea schedule`'s synthetic clients: Dirichlet(skew) label mixes, sizes 1 + lognormal.
+py::array_t<int32_t> synthetic(int64_t clients, int classes, double skew, double median_size, double size_sigma,
+                               uint64_t seed) {
+  PopulationSpec p;
+  p.clients = clients;
+  p.classes = classes;
+  p.skew = skew;
+  p.median_size = median_size;
+  p.size_sigma = size_sigma;
+  p.seed = seed;
+  std::vector<int32_t> counts;
+  {
+    py::gil_scoped_release release;
+    counts = synthetic_histograms(p);
+  }
+  py::array_t<int32_t> h({clients, int64_t(classes)});
+  std::copy(counts.begin(), counts.end(), h.mutable_data());
+  return h;
+}
+
 std::vector<int64_t> ids_or_range(const Histograms& h, std::vector<int64_t> ids) {
   if (h.ndim() != 2) throw py::value_error("histograms: expected a 2-D array [clients x classes]");
   if (ids.empty()) {
@@ -221,6 +242,8 @@ PYBIND11_MODULE(_astraea, m) {
   m.def("partition", &partition);
   m.def("augmentation_ratios", &ratios, py::arg("class_sizes"), py::arg("method") = "zscore", py::arg("tau_d") = 3.0,
         py::arg("alpha") = 0.67, py::arg("sample_sigma") = false);
+  m.def("synthetic_histograms", &synthetic, py::arg("clients"), py::arg("classes") = 10, py::arg("skew") = 0.3,
+        py::arg("median_size") = 20.0, py::arg("size_sigma") = 1.0, py::arg("seed") = 1);
   m.def("schedule", &schedule, py::arg("histograms"), py::arg("gamma") = 10, py::arg("algorithm") = "greedy",
         py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("balance") = "mean",
         py::arg("balance_passes") = 2, py::arg("round") = 1);

@@ -16,8 +16,19 @@
 namespace astraea {
 namespace {
 
+// T KL(x || uniform) from the entropy: T (log N - H(x / T)).
+double mass_off_uniform(const std::vector<int>& x) {
+  const double total = std::accumulate(x.begin(), x.end(), 0.0);
+  double h = 0;
+  for (int v : x)
+    if (v > 0) h -= v / total * std::log(v / total);
+  return total * (std::log(double(x.size())) - h);
+}
+
 // The pseudo-code, literally: score every remaining client from scratch as log N - H(h_m + h_i).
-MediatorGroups brute_force(const std::vector<std::vector<int>>& h, const std::vector<int64_t>& ids, int gamma) {
+// `hardest`: each mediator opens with the remaining client of largest T KL (ties: the lowest id).
+MediatorGroups brute_force(const std::vector<std::vector<int>>& h, const std::vector<int64_t>& ids, int gamma,
+                           bool hardest = false) {
   const int n = static_cast<int>(h[0].size());
   std::vector<bool> used(ids.size(), false);
   MediatorGroups groups;
@@ -25,6 +36,15 @@ MediatorGroups brute_force(const std::vector<std::vector<int>>& h, const std::ve
   while (left > 0) {
     std::vector<double> m(n, 0.0);
     std::vector<int64_t> group;
+    if (hardest) {
+      int best = -1;
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (!used[i] && (best < 0 || mass_off_uniform(h[i]) > mass_off_uniform(h[best]) + 1e-9)) best = int(i);
+      used[best] = true;
+      --left;
+      for (int y = 0; y < n; ++y) m[y] += h[best][y];
+      group.push_back(ids[best]);
+    }
     while (left > 0 && static_cast<int>(group.size()) < gamma) {
       std::vector<double> score(ids.size(), std::numeric_limits<double>::infinity());
       for (size_t i = 0; i < ids.size(); ++i) {
@@ -73,6 +93,63 @@ TEST(GreedyScheduler, MatchesBruteForceOnRandomCases) {
         << "trial " << trial << " (" << clients << " clients, " << classes << " classes, gamma " << gamma << ")";
     ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma, 3), expected) << "3 threads, trial " << trial;
   }
+}
+
+// The hardest-first seed (the max objective's start): the same brute force, opened differently.
+// Permuted histograms carry the same mass and must tie exactly, to the lowest id.
+TEST(GreedyScheduler, HardestSeedMatchesBruteForce) {
+  std::mt19937 rng(6);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int classes = 2 + trial % 9, clients = 1 + trial % 23, gamma = 1 + trial % 6;
+    std::vector<std::vector<int>> h(clients, std::vector<int>(classes));
+    std::vector<int32_t> flat;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < clients; ++i) {
+      ids.push_back(2 * i + trial % 2);
+      for (int y = 0; y < classes; ++y) flat.push_back(h[i][y] = (rng() % 3 == 0) ? static_cast<int>(rng() % 4) : 0);
+      if (std::accumulate(h[i].begin(), h[i].end(), 0) == 0) h[i][0] = flat[i * classes] = 1;
+    }
+    const auto expected = brute_force(h, ids, gamma, true);
+    ASSERT_EQ(greedy_mediators_reference(flat.data(), classes, ids, gamma, MediatorSeed::hardest), expected)
+        << "reference, trial " << trial;
+    for (int threads : {1, 3})
+      ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma, threads, MediatorSeed::hardest), expected)
+          << threads << " threads, trial " << trial;
+  }
+}
+
+// Toward a target the hardest seed is the remaining client of largest T KL(x || t): each
+// mediator's first client, in order, against every client not yet placed.
+TEST(GreedyScheduler, HardestSeedTowardATargetOpensWithTheLargestMass) {
+  std::mt19937 rng(8);
+  const int classes = 5, clients = 60;
+  const std::vector<double> target = {0.4, 0.3, 0.1, 0.1, 0.1};
+  std::vector<int32_t> flat;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < clients; ++i) {
+    ids.push_back(i);
+    for (int y = 0; y < classes; ++y) flat.push_back(int32_t(rng() % 3 == 0 ? rng() % 30 : 0));
+    flat[size_t(i) * classes + size_t(i % classes)] += 1;
+  }
+  const auto mass = [&](int64_t k) {
+    double total = 0, cross = 0;
+    for (int y = 0; y < classes; ++y) total += flat[size_t(k) * classes + y];
+    for (int y = 0; y < classes; ++y) {
+      const double p = flat[size_t(k) * classes + y] / total;
+      if (p > 0) cross += p * std::log(p / target[size_t(y)]);
+    }
+    return total * cross;
+  };
+  const MediatorGroups g = greedy_mediators_to_target(flat.data(), classes, ids, 4, target, MediatorSeed::hardest);
+  std::vector<bool> placed(clients, false);
+  for (const auto& group : g) {
+    for (int64_t k = 0; k < clients; ++k)
+      if (!placed[size_t(k)]) {
+        ASSERT_LE(mass(k), mass(group[0]) + 1e-9) << "client " << k << " is harder than " << group[0];
+      }
+    for (int64_t k : group) placed[size_t(k)] = true;
+  }
+  EXPECT_NE(g, greedy_mediators_to_target(flat.data(), classes, ids, 4, target));
 }
 
 // The chunked reduction against a scan of all scores, on scores packed within a few tie windows
@@ -132,6 +209,11 @@ TEST(GreedyScheduler, FastEqualsReferenceOnRealisticPopulations) {
       ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads), reference)
           << threads << " threads, trial " << trial;
     }
+    const MediatorGroups hardest =
+        greedy_mediators_reference(p.flat.data(), classes, p.ids, gamma, MediatorSeed::hardest);
+    for (int threads : {1, 2})
+      ASSERT_EQ(greedy_mediators(p.flat.data(), classes, p.ids, gamma, threads, MediatorSeed::hardest), hardest)
+          << "hardest seed, " << threads << " threads, trial " << trial;
   }
 }
 

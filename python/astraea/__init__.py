@@ -19,10 +19,10 @@ import queue
 import threading
 
 from . import _astraea
-from ._astraea import Error, augmentation_ratios, schedule_quality, set_log_level
+from ._astraea import Error, augmentation_ratios, schedule_quality, set_log_level, synthetic_histograms
 
 __all__ = ["Experiment", "Error", "partition", "augmentation_ratios", "schedule", "balance", "schedule_quality",
-           "set_log_level", "schedulers", "to_toml"]
+           "set_log_level", "schedulers", "synthetic_histograms", "to_toml"]
 
 schedulers = list(_astraea.schedulers)
 

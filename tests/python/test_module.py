@@ -48,6 +48,20 @@ def test_same_config_same_numbers_as_the_cli(tmp_path):
     assert (tmp_path / "cli" / "model.safetensors").read_bytes() == (tmp_path / "py" / "model.safetensors").read_bytes()
 
 
+def test_synthetic_histograms_are_the_clis(tmp_path):
+    # The same population as `astraea schedule --clients N --seed S`: same groups from both.
+    exe = os.environ.get("ASTRAEA_CLI", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "astraea"))
+    out = tmp_path / "groups.csv"
+    subprocess.run([str(exe), "schedule", "--clients", "500", "--seed", "4", "--algorithm", "balanced", "--balance",
+                    "max", "--out", str(out)], check=True, capture_output=True)
+    rows = np.loadtxt(out, delimiter=",", skiprows=1, dtype=np.int64)
+    cli = [rows[rows[:, 0] == m][np.argsort(rows[rows[:, 0] == m][:, 2]), 1].tolist() for m in np.unique(rows[:, 0])]
+    h = astraea.synthetic_histograms(500, seed=4)
+    assert h.shape == (500, 10) and h.dtype == np.int32 and (h.sum(1) >= 1).all()
+    assert cli == astraea.schedule(h, algorithm="balanced", balance="max")
+    assert not np.array_equal(h, astraea.synthetic_histograms(500, seed=5))
+
+
 def test_iterator_stops_when_the_caller_stops(tmp_path):
     exp = astraea.Experiment(SYNTHETIC, set=["train.rounds=10"])
     got = []

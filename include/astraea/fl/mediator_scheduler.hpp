@@ -39,6 +39,20 @@ using MediatorGroups = std::vector<std::vector<int64_t>>;
 // each other.
 constexpr double kScoreTie = 1e-12;
 
+// How a greedy opens each mediator. The papers' pick into an empty mediator is the flattest client
+// left, so the clients hardest to balance are left for the last mediators, once their complements
+// are gone. `hardest` opens each with the client of most mass off uniform instead (T KL(x || target),
+// the cost it brings to any mediator, largest first; ties: the lowest id), which then takes the best
+// complements while they are left: the worst mediators are built first, as for a makespan.
+enum class MediatorSeed { flattest, hardest };
+
+// T KL(x || uniform) of a histogram: the `hardest` seed's order.
+double imbalance_mass(const int32_t* row, int classes);
+// Masses within this fraction (of 1 + the largest) of the largest tie: the lowest client id wins.
+// Histograms that are not permutations of each other can carry the same mass ([1,0,3,0,2,0,3,3]
+// and [1,2,3] over 8 classes), and rounding must not order them.
+constexpr double kMassTie = 1e-12;
+
 class MediatorScheduler {
  public:
   virtual ~MediatorScheduler() = default;
@@ -85,13 +99,14 @@ std::unique_ptr<MediatorScheduler> make_scheduler(const std::string& name, int g
 // water-filled with that many samples) cannot reach the tie window. Same groups as the reference.
 // `threads` scan a pick's candidates together (0: OpenMP's threads from 20,000 distinct histograms
 // on, 1 below); the groups do not depend on it.
+// `seed`: how each mediator is opened (the papers': flattest).
 MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
-                                int threads = 0);
+                                int threads = 0, MediatorSeed seed = MediatorSeed::flattest);
 
 // The pseudo-code literally: every remaining client scored for every pick. O(c^2 N / ...): the
 // reference the fast greedy is tested against.
 MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma);
+                                          int gamma, MediatorSeed seed = MediatorSeed::flattest);
 
 // The reference's brute force batched through a Backend (batched_greedy.cpp): per pick one scoring
 // launch over every candidate and one per-chunk argmin launch of `chunk` scores, one download of
@@ -107,7 +122,8 @@ MediatorGroups deficit_mediators(const int32_t* histograms, int classes, const s
 // The greedy toward a target distribution (`target`: one weight per class, normalised here): the
 // reference's brute force with KL(normalize(m + x) || target) as the score.
 MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma, const std::vector<double>& target);
+                                          int gamma, const std::vector<double>& target,
+                                          MediatorSeed seed = MediatorSeed::flattest);
 
 // "balanced"'s search on its own: improves `groups` (positions into `histograms`, each at most once,
 // every group non-empty and within gamma) by swaps and moves of clients between mediators while the objective

@@ -2,7 +2,9 @@
 // them into the last, short one) while the objective falls. Objective "mean": the sample-weighted
 // mean mediator KL, i.e. sum_m C_m with C_m = sum_y f(h_my) - f(T_m) = T_m (KL_m - log N), f(v) =
 // v log v; it can never go below the pooled distribution's KL (the floor). Objective "max": the
-// worst mediator's KL, lowered by further passes from the mean's groups. Each pass visits the
+// worst mediator's KL. Its greedy opens each mediator with the hardest client left (MediatorSeed),
+// so the clients hardest to balance get the best complements; further passes from the mean's
+// groups lower the worst. Each pass visits the
 // mediators from the worst down; each is offered its `kPartners` most complementary mediators
 // (the most negative dot product of the deviations of their distributions from the pooled one;
 // with many mediators, searched among those whose most over-represented class is the one it lacks
@@ -29,6 +31,9 @@ namespace {
 using schedulers::Balancer;
 
 constexpr int kWorstRounds = 8;  // rounds of worst-mediator exchanges and passes, at most
+// Worst-mediator exchanges per mediator, in all rounds. From the hardest-first greedy's groups
+// every mediator above the final level needs at least one, so fewer would stop the max early.
+constexpr size_t kWorstStepsPerMediator = 2;
 
 // Passes until one changes nothing, then kicks (iterated local search) while passes are left.
 void improve(Balancer& balancer, bool worst_case, int passes, HostEngine& engine) {
@@ -43,10 +48,10 @@ void improve(Balancer& balancer, bool worst_case, int passes, HostEngine& engine
 }
 
 // Rounds of the worst mediator against every other one, one exchange at a time until none lowers
-// it (at most one exchange per mediator in all), then passes, while the worst falls.
+// it (at most kWorstStepsPerMediator exchanges per mediator in all), then passes, while the worst falls.
 void worst_rounds(Balancer& balancer, int passes, HostEngine& engine) {
   size_t steps = 0;
-  const size_t limit = balancer.mediators();
+  const size_t limit = kWorstStepsPerMediator * balancer.mediators();
   for (int round = 0; round < kWorstRounds; ++round) {
     const double before = balancer.objective(true);
     if (round > 0) improve(balancer, true, passes, engine);
@@ -160,8 +165,10 @@ class BalancedScheduler final : public MediatorScheduler {
                                uint32_t round) override {
     std::vector<int64_t> positions(ids.size());
     std::iota(positions.begin(), positions.end(), 0);
-    MediatorGroups groups = uniform_target() ? greedy_mediators(rows, classes, positions, gamma_)
-                                             : greedy_mediators_to_target(rows, classes, positions, gamma_, target_);
+    // For the worst mediator, the hardest clients open the mediators (see MediatorSeed).
+    const MediatorSeed seed = options_.objective == "max" ? MediatorSeed::hardest : MediatorSeed::flattest;
+    MediatorGroups groups = uniform_target() ? greedy_mediators(rows, classes, positions, gamma_, 0, seed)
+                                             : greedy_mediators_to_target(rows, classes, positions, gamma_, target_, seed);
     BalanceOptions o = options_;
     o.round = round;
     o.target = target_;

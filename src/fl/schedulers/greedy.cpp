@@ -165,7 +165,7 @@ struct Entry {
 }  // namespace
 
 MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
-                                int threads) {
+                                int threads, MediatorSeed seed) {
   ASTRAEA_CHECK(gamma >= 1 && threads >= 0, "gamma {} threads {}", gamma, threads);
   const size_t count = ids.size();
   int64_t most = 0, largest_client = 0;
@@ -193,6 +193,17 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
                                                   : cand.members[a][0] < cand.members[b][0];
   });
   size_t own_cursor = 0;
+  // Or, seeding the hardest first: candidates by imbalance mass, largest first, then position.
+  std::vector<double> mass;
+  std::vector<size_t> by_mass;
+  if (seed == MediatorSeed::hardest) {
+    for (size_t u = 0; u < distinct; ++u) mass.push_back(imbalance_mass(cand.row[u], classes));
+    by_mass = by_own;
+    std::sort(by_mass.begin(), by_mass.end(), [&](size_t a, size_t b) {
+      return mass[a] != mass[b] ? mass[a] > mass[b] : cand.members[a][0] < cand.members[b][0];
+    });
+  }
+  size_t mass_cursor = 0;
 
   // Open mediators: size buckets x dominant class, each group by increasing peak.
   std::vector<SizeBucket> buckets;
@@ -263,7 +274,15 @@ MediatorGroups greedy_mediators(const int32_t* histograms, int classes, const st
     std::vector<int64_t> group;
     while (left > 0 && static_cast<int>(group.size()) < gamma) {
       window.reset();
-      if (group.empty()) {
+      if (group.empty() && seed == MediatorSeed::hardest) {
+        // The largest mass; within kMassTie of it the lowest position (taking clients moves them).
+        while (!cand.alive(by_mass[mass_cursor])) ++mass_cursor;
+        const double most = mass[by_mass[mass_cursor]], tie = most - kMassTie * (1.0 + std::fabs(most));
+        size_t best = by_mass[mass_cursor];
+        for (size_t j = mass_cursor + 1; j < distinct && mass[by_mass[j]] >= tie; ++j)
+          if (cand.alive(by_mass[j]) && cand.representative(by_mass[j]) < cand.representative(best)) best = by_mass[j];
+        window.offer(0.0, best);
+      } else if (group.empty()) {
         while (!cand.alive(by_own[own_cursor])) ++own_cursor;
         for (size_t j = own_cursor; j < distinct; ++j) {
           const size_t u = by_own[j];

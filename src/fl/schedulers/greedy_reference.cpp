@@ -15,10 +15,12 @@ namespace astraea {
 namespace {
 
 // The pseudo-code's loop for any score(merged, row): every remaining client scored for every pick;
-// the pick is the first (lowest id: `remaining` ascends) within kScoreTie of the minimum.
+// the pick is the first (lowest id: `remaining` ascends) within kScoreTie of the minimum. With
+// `seed_cost` (one per row), each mediator opens with the remaining row of largest cost instead
+// (the first within kMassTie of it).
 template <typename Score>
 MediatorGroups brute_force_greedy(const int32_t* histograms, int classes, const std::vector<int64_t>& ids, int gamma,
-                                  Score&& score) {
+                                  const std::vector<double>& seed_cost, Score&& score) {
   std::vector<size_t> remaining(ids.size());
   std::iota(remaining.begin(), remaining.end(), 0);
   std::vector<int64_t> merged(classes);
@@ -28,14 +30,21 @@ MediatorGroups brute_force_greedy(const int32_t* histograms, int classes, const 
     std::fill(merged.begin(), merged.end(), 0);
     std::vector<int64_t> group;
     while (!remaining.empty() && static_cast<int>(group.size()) < gamma) {
-      scores.resize(remaining.size());
-      double least = std::numeric_limits<double>::infinity();
-      for (size_t j = 0; j < remaining.size(); ++j) {
-        scores[j] = score(merged.data(), histograms + remaining[j] * classes);
-        least = std::min(least, scores[j]);
-      }
       size_t at = 0;
-      while (scores[at] > least + kScoreTie) ++at;
+      if (group.empty() && !seed_cost.empty()) {
+        double most = -std::numeric_limits<double>::infinity();
+        for (size_t r : remaining) most = std::max(most, seed_cost[r]);
+        const double tie = std::isfinite(most) ? most - kMassTie * (1.0 + std::fabs(most)) : most;
+        while (seed_cost[remaining[at]] < tie) ++at;
+      } else {
+        scores.resize(remaining.size());
+        double least = std::numeric_limits<double>::infinity();
+        for (size_t j = 0; j < remaining.size(); ++j) {
+          scores[j] = score(merged.data(), histograms + remaining[j] * classes);
+          least = std::min(least, scores[j]);
+        }
+        while (scores[at] > least + kScoreTie) ++at;
+      }
       const size_t pick = remaining[at];
       for (int y = 0; y < classes; ++y) merged[y] += histograms[pick * classes + y];
       group.push_back(ids[pick]);
@@ -48,24 +57,44 @@ MediatorGroups brute_force_greedy(const int32_t* histograms, int classes, const 
 
 }  // namespace
 
+double imbalance_mass(const int32_t* row, int classes) {
+  return double(std::accumulate(row, row + classes, int64_t{0})) * kl_to_uniform(row, classes);
+}
+
 MediatorGroups greedy_mediators_reference(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma) {
+                                          int gamma, MediatorSeed seed) {
   ASTRAEA_CHECK(gamma >= 1, "gamma {}", gamma);
   int64_t most = 0;
   for (size_t i = 0; i < ids.size() * classes; ++i) most = std::max<int64_t>(most, histograms[i]);
   const MediatorScore score(classes, std::min<int64_t>(most * gamma, 1 << 16));
-  return brute_force_greedy(histograms, classes, ids, gamma,
+  std::vector<double> seed_cost;
+  if (seed == MediatorSeed::hardest)
+    for (size_t i = 0; i < ids.size(); ++i) seed_cost.push_back(imbalance_mass(histograms + i * classes, classes));
+  return brute_force_greedy(histograms, classes, ids, gamma, seed_cost,
                             [&](const int64_t* m, const int32_t* x) { return score.score(m, x); });
 }
 
 MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes, const std::vector<int64_t>& ids,
-                                          int gamma, const std::vector<double>& target) {
+                                          int gamma, const std::vector<double>& target, MediatorSeed seed) {
   ASTRAEA_CHECK(gamma >= 1 && int(target.size()) == classes, "gamma {}, {} target weights", gamma, target.size());
   const double sum = std::accumulate(target.begin(), target.end(), 0.0);
   std::vector<double> log_t(classes);
   for (int y = 0; y < classes; ++y) log_t[y] = target[y] > 0 ? std::log(target[y] / sum) : -1e300;
+  // T KL(x || t): the hardest seed's order toward the target (infinite where x holds a class t lacks).
+  std::vector<double> seed_cost;
+  if (seed == MediatorSeed::hardest) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int32_t* x = histograms + i * classes;
+      double total = 0, cost = 0;
+      for (int y = 0; y < classes; ++y) {
+        total += x[y];
+        cost += v_log_v(double(x[y])) - (x[y] > 0 ? double(x[y]) * log_t[y] : 0.0);
+      }
+      seed_cost.push_back(cost - v_log_v(total));
+    }
+  }
   // KL(p || t) = sum_y p_y log p_y - sum_y p_y log t_y, with p = v / T.
-  return brute_force_greedy(histograms, classes, ids, gamma, [&](const int64_t* m, const int32_t* x) {
+  return brute_force_greedy(histograms, classes, ids, gamma, seed_cost, [&](const int64_t* m, const int32_t* x) {
     int64_t total = 0;
     double g = 0, cross = 0;
     for (int y = 0; y < classes; ++y) {

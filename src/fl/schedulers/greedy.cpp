@@ -2,7 +2,8 @@
 // which can change a pick (the lowest id within kScoreTie of the minimum score, as in
 // greedy_mediators_reference):
 //  - identical histograms are one candidate whose representative is its lowest remaining id;
-//  - an empty mediator's pick depends only on the candidates' own scores: a sorted list serves it;
+//  - an empty mediator's pick depends only on the candidates' own scores (or, seeding the hardest
+//    first, their masses): a sorted list serves it;
 //  - otherwise candidates sit in groups by size bucket (ratio 1.25) and dominant class, each sorted
 //    by peak count a = max_y x_y (greedy_groups.hpp), and two lower bounds (greedy_bounds.hpp) skip
 //    whole runs of them:

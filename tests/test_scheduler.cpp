@@ -71,49 +71,50 @@ MediatorGroups brute_force(const std::vector<std::vector<int>>& h, const std::ve
   return groups;
 }
 
+// Small random populations where ties (equal, permuted and equal-mass histograms) are common:
+// `trial` sets the shape, ids ascend with gaps.
+struct SmallCase {
+  int classes, gamma;
+  std::vector<std::vector<int>> h;
+  std::vector<int32_t> flat;
+  std::vector<int64_t> ids;
+};
+
+SmallCase small_case(std::mt19937& rng, int trial, int id_stride) {
+  SmallCase c{2 + trial % 9, 1 + trial % 6, {}, {}, {}};
+  const int clients = 1 + trial % 23;
+  c.h.assign(size_t(clients), std::vector<int>(size_t(c.classes)));
+  for (int i = 0; i < clients; ++i) {
+    c.ids.push_back(id_stride * i + trial % id_stride);
+    for (int y = 0; y < c.classes; ++y) c.flat.push_back(c.h[i][y] = (rng() % 3 == 0) ? static_cast<int>(rng() % 4) : 0);
+    if (std::accumulate(c.h[i].begin(), c.h[i].end(), 0) == 0) c.h[i][0] = c.flat[size_t(i) * c.classes] = 1;
+  }
+  return c;
+}
+
 TEST(GreedyScheduler, MatchesBruteForceOnRandomCases) {
   std::mt19937 rng(5);
   for (int trial = 0; trial < 200; ++trial) {
-    const int classes = 2 + trial % 9, clients = 1 + trial % 23, gamma = 1 + trial % 6;
-    std::vector<std::vector<int>> h(clients, std::vector<int>(classes));
-    std::vector<int32_t> flat;
-    std::vector<int64_t> ids;
-    for (int i = 0; i < clients; ++i) {
-      ids.push_back(3 * i + trial % 3);  // ascending, not dense
-      for (int y = 0; y < classes; ++y) {
-        // Small counts so ties (equal and permuted histograms) are common.
-        h[i][y] = (rng() % 3 == 0) ? static_cast<int>(rng() % 4) : 0;
-        flat.push_back(h[i][y]);
-      }
-      if (std::accumulate(h[i].begin(), h[i].end(), 0) == 0) h[i][0] = flat[i * classes] = 1;
-    }
-    const auto expected = brute_force(h, ids, gamma);
-    ASSERT_EQ(greedy_mediators_reference(flat.data(), classes, ids, gamma), expected) << "reference, trial " << trial;
-    ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma), expected)
-        << "trial " << trial << " (" << clients << " clients, " << classes << " classes, gamma " << gamma << ")";
-    ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma, 3), expected) << "3 threads, trial " << trial;
+    const SmallCase c = small_case(rng, trial, 3);
+    const auto expected = brute_force(c.h, c.ids, c.gamma);
+    ASSERT_EQ(greedy_mediators_reference(c.flat.data(), c.classes, c.ids, c.gamma), expected) << "reference, trial " << trial;
+    ASSERT_EQ(greedy_mediators(c.flat.data(), c.classes, c.ids, c.gamma), expected)
+        << "trial " << trial << " (" << c.ids.size() << " clients, " << c.classes << " classes, gamma " << c.gamma << ")";
+    ASSERT_EQ(greedy_mediators(c.flat.data(), c.classes, c.ids, c.gamma, 3), expected) << "3 threads, trial " << trial;
   }
 }
 
 // The hardest-first seed (the max objective's start): the same brute force, opened differently.
-// Permuted histograms carry the same mass and must tie exactly, to the lowest id.
+// Equal masses (permuted histograms, and some that are not) must tie, to the lowest id.
 TEST(GreedyScheduler, HardestSeedMatchesBruteForce) {
   std::mt19937 rng(6);
   for (int trial = 0; trial < 200; ++trial) {
-    const int classes = 2 + trial % 9, clients = 1 + trial % 23, gamma = 1 + trial % 6;
-    std::vector<std::vector<int>> h(clients, std::vector<int>(classes));
-    std::vector<int32_t> flat;
-    std::vector<int64_t> ids;
-    for (int i = 0; i < clients; ++i) {
-      ids.push_back(2 * i + trial % 2);
-      for (int y = 0; y < classes; ++y) flat.push_back(h[i][y] = (rng() % 3 == 0) ? static_cast<int>(rng() % 4) : 0);
-      if (std::accumulate(h[i].begin(), h[i].end(), 0) == 0) h[i][0] = flat[i * classes] = 1;
-    }
-    const auto expected = brute_force(h, ids, gamma, true);
-    ASSERT_EQ(greedy_mediators_reference(flat.data(), classes, ids, gamma, MediatorSeed::hardest), expected)
+    const SmallCase c = small_case(rng, trial, 2);
+    const auto expected = brute_force(c.h, c.ids, c.gamma, true);
+    ASSERT_EQ(greedy_mediators_reference(c.flat.data(), c.classes, c.ids, c.gamma, MediatorSeed::hardest), expected)
         << "reference, trial " << trial;
     for (int threads : {1, 3})
-      ASSERT_EQ(greedy_mediators(flat.data(), classes, ids, gamma, threads, MediatorSeed::hardest), expected)
+      ASSERT_EQ(greedy_mediators(c.flat.data(), c.classes, c.ids, c.gamma, threads, MediatorSeed::hardest), expected)
           << threads << " threads, trial " << trial;
   }
 }

@@ -142,6 +142,9 @@ struct BalanceOptions {
   // Threads for the passes' picks and the worst mediator's scans over every other one (0:
   // OpenMP's); the groups do not depend on it.
   int threads = 0;
+  // "max": once the worst mediator is as low as the search takes it, mean passes that take no
+  // exchange lifting either mediator above it (the lowest mean that keeps the max).
+  bool mean_under_max = true;
 };
 MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,
                                  const BalanceOptions& options);

@@ -11,7 +11,8 @@
 // most) and takes the best improving swap or move.
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
 // For "max", the passes are followed by rounds of the worst mediator against every other one (the
-// complementary few miss the exchanges that lower it), then passes again, while the worst falls.
+// complementary few miss the exchanges that lower it), then passes again, while the worst falls;
+// last, mean passes that lift no mediator above the worst (the lowest mean that keeps it).
 // Passes left over once no single swap helps go to iterated local search: a seeded random swap
 // between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
 // Toward a non-uniform target (astraea.target, a feedback replan) KL is measured to the target:
@@ -121,6 +122,11 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
       improve(balancer, true, o.passes, engine);
     }
     worst_rounds(balancer, o.passes, engine);
+    if (o.mean_under_max) {  // then the lowest mean that keeps the worst mediator: capped mean passes
+      balancer.set_cap(balancer.objective(true));
+      for (int p = 0; p < o.passes && balancer.pass(false); ++p) {
+      }
+    }
   } else {
     improve(balancer, false, o.passes, engine);
   }

@@ -369,6 +369,7 @@ void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Ch
   } else {
     objective = delta;
     if (!(delta < -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0))) return;
+    if (kl_of(na, total_a) > cap_ || kl_of(nb, total_b) > cap_) return;
   }
   const Change c{b, i, j, objective, delta};
   if (better(c, best, worst_case)) best = c;

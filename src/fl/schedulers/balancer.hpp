@@ -27,6 +27,10 @@ class Balancer {
   // One pass; true if anything changed.
   bool pass(bool worst_case);
 
+  // Mean passes take no exchange that leaves either mediator's KL above `cap` (none: infinity):
+  // lowering the mean without lifting the worst mediator.
+  void set_cap(double cap) { cap_ = cap; }
+
   // The worst mediator against every other one, not only its most complementary: applies the
   // swap or move that lowers it most without lifting its partner to its level; false when none
   // does (the worst mediator cannot be lowered by one exchange).
@@ -159,6 +163,7 @@ class Balancer {
   std::vector<double> cost_, pooled_;
   std::vector<double> log_t_;  // log of the target, per class
   size_t worst_window_ = 0;    // lower_worst's windows so far: where its next one starts
+  double cap_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace astraea::schedulers

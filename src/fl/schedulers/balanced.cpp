@@ -4,11 +4,10 @@
 // v log v; it can never go below the pooled distribution's KL (the floor). Objective "max": the
 // worst mediator's KL. Its greedy opens each mediator with the hardest client left (MediatorSeed),
 // so the clients hardest to balance get the best complements; further passes from the mean's
-// groups lower the worst. Each pass visits the
-// mediators from the worst down; each is offered its `kPartners` most complementary mediators
-// (the most negative dot product of the deviations of their distributions from the pooled one;
-// with many mediators, searched among those whose most over-represented class is the one it lacks
-// most) and takes the best improving swap or move.
+// groups lower the worst. Each pass visits the mediators from the worst down; each is offered its
+// `kPartners` most complementary mediators (the most negative dot product of the deviations of
+// their distributions from the pooled one; with many mediators, searched among those whose most
+// over-represented class is the one it lacks most) and takes the best improving swap or move.
 // Passes stop when one changes nothing or after astraea.balance_passes: deterministic, no clock.
 // For "max", the passes are followed by rounds of the worst mediator against every other one (the
 // complementary few miss the exchanges that lower it), then passes again, while the worst falls;

@@ -80,21 +80,8 @@ MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes
   const double sum = std::accumulate(target.begin(), target.end(), 0.0);
   std::vector<double> log_t(classes);
   for (int y = 0; y < classes; ++y) log_t[y] = target[y] > 0 ? std::log(target[y] / sum) : -1e300;
-  // T KL(x || t): the hardest seed's order toward the target (infinite where x holds a class t lacks).
-  std::vector<double> seed_cost;
-  if (seed == MediatorSeed::hardest) {
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const int32_t* x = histograms + i * classes;
-      double total = 0, cost = 0;
-      for (int y = 0; y < classes; ++y) {
-        total += x[y];
-        cost += v_log_v(double(x[y])) - (x[y] > 0 ? double(x[y]) * log_t[y] : 0.0);
-      }
-      seed_cost.push_back(cost - v_log_v(total));
-    }
-  }
   // KL(p || t) = sum_y p_y log p_y - sum_y p_y log t_y, with p = v / T.
-  return brute_force_greedy(histograms, classes, ids, gamma, seed_cost, [&](const int64_t* m, const int32_t* x) {
+  const auto score = [&](const int64_t* m, const int32_t* x) {
     int64_t total = 0;
     double g = 0, cross = 0;
     for (int y = 0; y < classes; ++y) {
@@ -104,7 +91,17 @@ MediatorGroups greedy_mediators_to_target(const int32_t* histograms, int classes
       if (v > 0) cross += double(v) * log_t[y];
     }
     return total > 0 ? (g - cross) / double(total) - std::log(double(total)) : 0.0;
-  });
+  };
+  // T KL(x || t), the client alone scored times its size: the hardest seed's order toward the target.
+  std::vector<double> seed_cost;
+  if (seed == MediatorSeed::hardest) {
+    const std::vector<int64_t> empty(size_t(classes), 0);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int32_t* x = histograms + i * classes;
+      seed_cost.push_back(double(std::accumulate(x, x + classes, int64_t{0})) * score(empty.data(), x));
+    }
+  }
+  return brute_force_greedy(histograms, classes, ids, gamma, seed_cost, score);
 }
 
 namespace schedulers {

@@ -35,14 +35,20 @@ constexpr int kWorstRounds = 8;  // rounds of worst-mediator exchanges and passe
 // every mediator above the final level needs at least one, so fewer would stop the max early.
 constexpr size_t kWorstStepsPerMediator = 2;
 
-// Passes until one changes nothing, then kicks (iterated local search) while passes are left.
-void improve(Balancer& balancer, bool worst_case, int passes, HostEngine& engine) {
+// Passes until one changes nothing, at most `passes`; how many changed something.
+int descend(Balancer& balancer, bool worst_case, int passes) {
   int used = 0;
   while (used < passes && balancer.pass(worst_case)) ++used;
+  return used;
+}
+
+// Passes until one changes nothing, then kicks (iterated local search) while passes are left.
+void improve(Balancer& balancer, bool worst_case, int passes, HostEngine& engine) {
+  int used = descend(balancer, worst_case, passes);
   while (++used < passes) {
     const Balancer before = balancer;
     balancer.kick(engine);
-    while (used < passes && balancer.pass(worst_case)) ++used;
+    used += descend(balancer, worst_case, passes - used);
     if (!(balancer.objective(worst_case) < before.objective(worst_case))) balancer = before;
   }
 }
@@ -123,8 +129,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
     worst_rounds(balancer, o.passes, engine);
     if (o.mean_under_max) {  // then the lowest mean that keeps the worst mediator: capped mean passes
       balancer.set_cap(balancer.objective(true));
-      for (int p = 0; p < o.passes && balancer.pass(false); ++p) {
-      }
+      descend(balancer, false, o.passes);
     }
   } else {
     improve(balancer, false, o.passes, engine);

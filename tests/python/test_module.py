@@ -10,6 +10,9 @@ import pytest
 
 import astraea
 
+# The CLI beside this module's build.
+CLI = os.environ.get("ASTRAEA_CLI", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "astraea"))
+
 SYNTHETIC = {
     "data": {"format": "synthetic", "height": 8, "width": 8, "train_samples": 600, "test_samples": 100, "classes": 4},
     "partition": {"clients": 20},
@@ -41,8 +44,7 @@ def test_run_returns_records_summary_and_weights(tmp_path):
 def test_same_config_same_numbers_as_the_cli(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(astraea.to_toml(SYNTHETIC))
-    exe = os.environ.get("ASTRAEA_CLI", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "astraea"))
-    subprocess.run([str(exe), "run", "--config", str(config), "--out", str(tmp_path / "cli"), "--log-level", "warn"],
+    subprocess.run([CLI, "run", "--config", str(config), "--out", str(tmp_path / "cli"), "--log-level", "warn"],
                    check=True)
     astraea.Experiment(config).run(out=tmp_path / "py")
     assert (tmp_path / "cli" / "model.safetensors").read_bytes() == (tmp_path / "py" / "model.safetensors").read_bytes()
@@ -50,9 +52,8 @@ def test_same_config_same_numbers_as_the_cli(tmp_path):
 
 def test_synthetic_histograms_are_the_clis(tmp_path):
     # The same population as `astraea schedule --clients N --seed S`: same groups from both.
-    exe = os.environ.get("ASTRAEA_CLI", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "astraea"))
     out = tmp_path / "groups.csv"
-    subprocess.run([str(exe), "schedule", "--clients", "500", "--seed", "4", "--algorithm", "balanced", "--balance",
+    subprocess.run([CLI, "schedule", "--clients", "500", "--seed", "4", "--algorithm", "balanced", "--balance",
                     "max", "--out", str(out)], check=True, capture_output=True)
     rows = np.loadtxt(out, delimiter=",", skiprows=1, dtype=np.int64)
     cli = [rows[rows[:, 0] == m][np.argsort(rows[rows[:, 0] == m][:, 2]), 1].tolist() for m in np.unique(rows[:, 0])]

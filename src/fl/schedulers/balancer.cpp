@@ -1,6 +1,7 @@
 // The balanced scheduler's local search (balancer.hpp). Exchanges are scored incrementally over
-// the classes the moved clients hold; a linear lower bound per exchange (convexity of C) skips
-// most of them before any exact score, with the same result as scoring every one.
+// the classes the moved clients hold; lower bounds per exchange (convexity of C: the tangent at
+// each mediator, and for the first mediator also at it without the client it gives) skip most of
+// them before any exact score, with the same result as scoring every one.
 #include "balancer.hpp"
 
 #include <algorithm>
@@ -281,7 +282,7 @@ double Balancer::cost_after(size_t m, int64_t out, int64_t in, int64_t* total) c
   return c - f(t);
 }
 
-int64_t Balancer::moved(size_t a, size_t b, size_t i, size_t j) const {
+[[gnu::always_inline]] inline int64_t Balancer::moved(size_t a, size_t b, size_t i, size_t j) const {
   return (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
 }
 
@@ -312,53 +313,100 @@ void Balancer::gradient(size_t m, std::vector<double>& g) const {
     if (h_[m * n_ + y] > 0) g[size_t(y)] = score_->log_of(h_[m * n_ + y]) - log_total - log_t_[size_t(y)];
 }
 
-double Balancer::dot(const std::vector<double>& g, int64_t client) const {
+[[gnu::always_inline]] inline double Balancer::dot(const std::vector<double>& g, int64_t client) const {
   const int32_t* x = row(client);
   double d = 0;
   for (int64_t k = support_start_[client]; k < support_start_[client + 1]; ++k) d += g[size_t(support_[k])] * x[support_[k]];
   return d;
 }
 
+void Balancer::without(size_t a, Linear& l) const {
+  if (l.without_of == a && l.without_at == changes_) return;
+  l.without_of = a, l.without_at = changes_;
+  const size_t A = groups_[a].size();
+  l.without_cost.resize(A);
+  l.without_grad.assign(size_t(n_) * A, -std::numeric_limits<double>::infinity());  // [classes][A]
+  for (size_t i = 0; i < A; ++i) {
+    const int64_t c = groups_[a][i];
+    int64_t total = 0;
+    l.without_cost[i] = cost_after(a, c, -1, &total);
+    if (total <= 0) continue;
+    const double log_total = score_->log_of(total);
+    const int32_t* x = row(c);
+    for (int y = 0; y < n_; ++y) {
+      const int64_t v = h_[a * n_ + y] - x[y];
+      if (v > 0) l.without_grad[size_t(y) * A + i] = score_->log_of(v) - log_total - log_t_[size_t(y)];
+    }
+  }
+}
+
 void Balancer::bound(size_t a, size_t b, Linear& l) const {
   gradient(a, l.grad_a);
   gradient(b, l.grad_b);
+  without(a, l);
   l.a_on_a.clear(), l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
   for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c)), l.a_on_b.push_back(dot(l.grad_b, c));
   for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
+  const size_t A = groups_[a].size(), B = groups_[b].size();
+  l.b_on_without.assign(B * A, 0.0);  // [B][A]: a's clients in the inner loop, over b's client's classes
+  for (size_t j = 0; j < B; ++j) {
+    const int64_t c = groups_[b][j];
+    const int32_t* x = row(c);
+    double* d = l.b_on_without.data() + j * A;
+    for (int64_t k = support_start_[c]; k < support_start_[c + 1]; ++k) {
+      const double* g = l.without_grad.data() + size_t(support_[k]) * A;
+      const double v = x[support_[k]];
+      for (size_t i = 0; i < A; ++i) d[i] += g[i] * v;
+    }
+  }
 }
 
-Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const {
+[[gnu::always_inline]] inline Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const {
   Below w{0, 0, 0};
   double size = 0;
   if (i != kNone) w.da -= l.a_on_a[i], w.db += l.a_on_b[i], size += std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]);
   if (j != kNone) w.da += l.b_on_a[j], w.db -= l.b_on_b[j], size += std::fabs(l.b_on_a[j]) + std::fabs(l.b_on_b[j]);
+  if (i != kNone) {  // a without i, exactly, then j by the bound there
+    const double on = j != kNone ? l.b_on_without[j * groups_[a].size() + i] : 0.0;
+    const double da = l.without_cost[i] - cost_[a] + on;
+    if (da > w.da) w.da = da;
+    size += std::fabs(l.without_cost[i]) + std::fabs(on);
+  }
   w.margin = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + size + 1.0);
   return w;
 }
 
-void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const {
-  const Below w = bounds_ ? below(a, b, i, j, l) : kNoBound;
+[[gnu::always_inline]] inline bool Balancer::may_win(size_t a, size_t b, double lowest, bool worst_case, const Change& best) const {
+  if (worst_case) {
+    if (!(lowest < std::max(kl(a), kl(b)) - 1e-12)) return false;
+    return best.b == kNone || !(lowest > best.objective);
+  }
+  const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
+  return lowest < (best.b == kNone ? -scale : best.objective);
+}
+
+namespace {
+// The least KL a cost bound allows (none for an empty mediator).
+double lowest_kl(double cost, int64_t total) {
+  return total > 0 ? cost / double(total) : -std::numeric_limits<double>::infinity();
+}
+}  // namespace
+
+[[gnu::always_inline]] inline bool Balancer::bounds_allow(size_t a, size_t b, const Below& w, int64_t out, bool worst_case, const Change& best) const {
+  return may_win(a, b,
+                 worst_case ? std::max(lowest_kl(cost_[a] + w.da - w.margin, total_[a] - out),
+                                       lowest_kl(cost_[b] + w.db - w.margin, total_[b] + out))
+                            : w.da + w.db - w.margin,
+                 worst_case, best);
+}
+
+void Balancer::offer(size_t a, size_t b, size_t i, size_t j, const Below& w, int64_t out, bool worst_case, Change& best) const {
   const int64_t ci = i == kNone ? -1 : groups_[a][i], cj = j == kNone ? -1 : groups_[b][j];
-  const int64_t out = moved(a, b, i, j), ta = total_[a] - out, tb = total_[b] + out;
-  // Whether an objective of at least `lowest` can still be taken.
-  const auto may_win = [&](double lowest) {
-    if (worst_case) {
-      if (!(lowest < std::max(kl(a), kl(b)) - 1e-12)) return false;
-      return best.b == kNone || !(lowest > best.objective);
-    }
-    const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
-    return lowest < (best.b == kNone ? -scale : best.objective);
-  };
-  const auto lowest_kl = [](double cost, int64_t total) {
-    return total > 0 ? cost / double(total) : -std::numeric_limits<double>::infinity();
-  };
-  if (!may_win(worst_case ? std::max(lowest_kl(cost_[a] + w.da - w.margin, ta), lowest_kl(cost_[b] + w.db - w.margin, tb))
-                          : w.da + w.db - w.margin))
-    return;
+  const int64_t ta = total_[a] - out, tb = total_[b] + out;
   int64_t total_a = 0, total_b = 0;
   const double na = cost_after(a, ci, cj, &total_a);
-  if (!may_win(worst_case ? std::max(kl_of(na, ta), lowest_kl(cost_[b] + w.db - w.margin, tb))
-                          : na - cost_[a] + w.db - w.margin))
+  if (!may_win(a, b, worst_case ? std::max(kl_of(na, ta), lowest_kl(cost_[b] + w.db - w.margin, tb)) : na - cost_[a] + w.db - w.margin,
+               worst_case, best))
     return;
   const double nb = cost_after(b, cj, ci, &total_b);
   const double delta = na + nb - cost_[a] - cost_[b];
@@ -376,8 +424,17 @@ void Balancer::offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Ch
 }
 
 void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linear& l) const {
-  if (bounds_) bound(a, b, l);
-  exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, worst_case, best, l); });
+  if (!bounds_) {
+    exchanges(a, b, [&](size_t i, size_t j) { offer(a, b, i, j, kNoBound, moved(a, b, i, j), worst_case, best); });
+    return;
+  }
+  bound(a, b, l);
+  // The bounds' test inline for every exchange; the exact scores (offer) only where it passes.
+  exchanges(a, b, [&](size_t i, size_t j) {
+    const Below w = below(a, b, i, j, l);
+    const int64_t out = moved(a, b, i, j);
+    if (bounds_allow(a, b, w, out, worst_case, best)) offer(a, b, i, j, w, out, worst_case, best);
+  });
 }
 
 bool Balancer::better(const Change& c, const Change& than, bool worst_case) {
@@ -415,6 +472,7 @@ Balancer::Saved Balancer::save(size_t m) const {
 }
 
 void Balancer::restore(const Saved& s) {
+  ++changes_;
   groups_[s.m] = s.members;
   std::copy(s.counts.begin(), s.counts.end(), h_.begin() + std::ptrdiff_t(s.m * n_));
   total_[s.m] = s.total;
@@ -422,6 +480,7 @@ void Balancer::restore(const Saved& s) {
 }
 
 void Balancer::apply(size_t a, const Change& c) {
+  ++changes_;
   const size_t b = c.b;
   int64_t ci = -1, cj = -1;
   if (c.i != kNone) {

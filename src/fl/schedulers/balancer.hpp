@@ -87,14 +87,23 @@ class Balancer {
   // h_y log(h_y / T) is a sum of perspectives of v log v), so C(h + D) >= C(h) + grad C(h) . D,
   // grad_y = log(h_y / T) - log t_y; where m holds none of class y the gradient is -inf (no bound,
   // unless D leaves y alone). Filled per pair by bound(a, b): a client's dot with each gradient.
+  // For a's side also the convexity bound at a without client i, which is exact on i's removal:
+  // C_a(h - x_i + x_j) >= C_a(h - x_i) + grad C_a(h - x_i) . x_j. A scan of many partners for one
+  // mediator a (the worst one, a pass's pick) computes a's part of it once.
   struct Linear {
     std::vector<double> grad_a, grad_b;    // [classes]
     std::vector<double> a_on_a, a_on_b;    // [A]: grad_a . x_i and grad_b . x_i, for a's clients
     std::vector<double> b_on_a, b_on_b;    // [B]: likewise for b's clients
+    size_t without_of = SIZE_MAX;          // the mediator a `without_*` hold, at state `without_at`
+    uint64_t without_at = 0;
+    std::vector<double> without_cost;      // [A]: C_a without client i
+    std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
+    std::vector<double> b_on_without;      // [B * A]: without_grad_i . x_j, for b's clients
   };
   void gradient(size_t m, std::vector<double>& g) const;
   double dot(const std::vector<double>& g, int64_t client) const;
   void bound(size_t a, size_t b, Linear& l) const;
+  void without(size_t a, Linear& l) const;  // fills l.without_* for a (unless they hold a's state)
   // Lower bounds on the change of C_a and C_b when a gives position i and b gives j (kNone:
   // nothing), from the last bound(a, b); `margin` covers their rounding and the exact score's.
   struct Below {
@@ -102,9 +111,14 @@ class Balancer {
   };
   static constexpr Below kNoBound{-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0};
   Below below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const;
-  // Takes the exchange if it improves and beats `best`. The bounds go first: the exact change of
-  // C_a only when they allow a win, that of C_b only when C_a's and b's bound still do.
-  void offer(size_t a, size_t b, size_t i, size_t j, bool worst_case, Change& best, const Linear& l) const;
+  // Whether an objective of at least `lowest` can still improve on a and b and beat `best`.
+  bool may_win(size_t a, size_t b, double lowest, bool worst_case, const Change& best) const;
+  // Whether the bounds `w` (kNoBound: none) leave the exchange that moves `out` samples from a to
+  // b a chance against `best`: the test before any exact score.
+  bool bounds_allow(size_t a, size_t b, const Below& w, int64_t out, bool worst_case, const Change& best) const;
+  // Takes the exchange that `bounds_allow` let through if it improves and beats `best`: the exact
+  // change of C_a first, that of C_b only when C_a's and b's bound still allow a win.
+  void offer(size_t a, size_t b, size_t i, size_t j, const Below& w, int64_t out, bool worst_case, Change& best) const;
 
   // What a pass's pick reads besides the state: the deviations and the buckets of partners.
   struct PassView {
@@ -163,6 +177,7 @@ class Balancer {
   std::vector<double> cost_, pooled_;
   std::vector<double> log_t_;  // log of the target, per class
   size_t worst_window_ = 0;    // lower_worst's windows so far: where its next one starts
+  uint64_t changes_ = 0;       // exchanges applied or undone: the state the bounds' caches belong to
   double cap_ = std::numeric_limits<double>::infinity();
 };
 

@@ -11,6 +11,8 @@
 
 #include <omp.h>
 
+#include "core/hot_loop.hpp"
+
 namespace astraea::schedulers {
 namespace {
 
@@ -21,6 +23,52 @@ constexpr size_t kWorstScan = 128;  // partners the worst mediator tries per win
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
 constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
 constexpr size_t kMediatorsPerThread = 32;  // a thread's least share of a pass's mediators
+
+// A partner's swaps (i, j) in a tight loop, before the per-exchange test: below()'s bounds from
+// per-client terms, with twice its margin, so that the screen never closes a swap that the exact
+// test (bounds_allow) would pass; open[j * A + i] says which it leaves open.
+struct SwapScreen {
+  size_t A, B;
+  const double* a_tan;    // [A]: grad_a . x_i
+  const double* a_off;    // [A]: C_a without i, less C_a
+  const double* a_on_b;   // [A]: grad_b . x_i
+  const double* a_abs;    // [A]: |a_tan| + |a_on_b| + |C_a without i|
+  const int64_t* a_size;  // [A]
+  const double* b_on_a;   // [B]: grad_a . x_j
+  const double* b_tan;    // [B]: grad_b . x_j
+  const int64_t* b_size;  // [B]
+  const double* on;       // [B][A]: grad C_a without i . x_j
+  double cost_a, cost_b;
+  int64_t total_a, total_b;
+  double below;   // the objective must be below this (worst case: max KL of a and b less 1e-12)
+  double at_most;  // worst case: and at most this (the best so far; infinity for none)
+};
+
+template <bool kWorstCase>
+ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* open) {
+  const double fixed = std::fabs(s.cost_a) + std::fabs(s.cost_b) + 1.0;
+  for (size_t j = 0; j < s.B; ++j) {
+    const double* on = s.on + j * s.A;
+    const double b_abs = std::fabs(s.b_on_a[j]) + std::fabs(s.b_tan[j]);
+    for (size_t i = 0; i < s.A; ++i) {
+      const double da = std::max(s.b_on_a[j] - s.a_tan[i], s.a_off[i] + on[i]);
+      const double db = s.a_on_b[i] - s.b_tan[j];
+      const double margin = 2e-9 * (fixed + s.a_abs[i] + b_abs + std::fabs(on[i]));
+      bool keep;
+      if constexpr (kWorstCase) {
+        const int64_t out = s.a_size[i] - s.b_size[j], ta = s.total_a - out, tb = s.total_b + out;
+        const double inf = std::numeric_limits<double>::infinity();
+        const double low_a = ta > 0 ? (s.cost_a + da - margin) / double(ta) : -inf;
+        const double low_b = tb > 0 ? (s.cost_b + db - margin) / double(tb) : -inf;
+        const double lowest = std::max(low_a, low_b);
+        keep = lowest < s.below && !(lowest > s.at_most);
+      } else {
+        keep = da + db - margin < s.below;
+      }
+      open[j * s.A + i] = keep;
+    }
+  }
+}
 
 }  // namespace
 
@@ -429,8 +477,30 @@ void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linea
     return;
   }
   bound(a, b, l);
-  // The bounds' test inline for every exchange; the exact scores (offer) only where it passes.
+  // The swaps through the screen first (against the best so far: a later, better one only closes
+  // more), then every exchange it leaves open through the exact test and scores, in order.
+  const size_t A = groups_[a].size(), B = groups_[b].size();
+  l.a_off.resize(A), l.a_abs.resize(A), l.a_size.resize(A), l.b_size.resize(B), l.open.resize(A * B);
+  for (size_t i = 0; i < A; ++i) {
+    l.a_off[i] = l.without_cost[i] - cost_[a];
+    l.a_abs[i] = std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]) + std::fabs(l.without_cost[i]);
+    l.a_size[i] = size_[size_t(groups_[a][i])];
+  }
+  for (size_t j = 0; j < B; ++j) l.b_size[j] = size_[size_t(groups_[b][j])];
+  const double inf = std::numeric_limits<double>::infinity();
+  SwapScreen in{A, B, l.a_on_a.data(), l.a_off.data(), l.a_on_b.data(), l.a_abs.data(), l.a_size.data(),
+                l.b_on_a.data(), l.b_on_b.data(), l.b_size.data(), l.b_on_without.data(),
+                cost_[a], cost_[b], total_[a], total_[b], 0.0, inf};
+  if (worst_case) {
+    in.below = std::max(kl(a), kl(b)) - 1e-12;
+    if (best.b != kNone) in.at_most = best.objective;
+    screen_swaps<true>(in, l.open.data());
+  } else {
+    in.below = best.b == kNone ? -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0) : best.objective;
+    screen_swaps<false>(in, l.open.data());
+  }
   exchanges(a, b, [&](size_t i, size_t j) {
+    if (i != kNone && j != kNone && !l.open[j * A + i]) return;
     const Below w = below(a, b, i, j, l);
     const int64_t out = moved(a, b, i, j);
     if (bounds_allow(a, b, w, out, worst_case, best)) offer(a, b, i, j, w, out, worst_case, best);

@@ -99,6 +99,10 @@ class Balancer {
     std::vector<double> without_cost;      // [A]: C_a without client i
     std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
     std::vector<double> b_on_without;      // [B * A]: without_grad_i . x_j, for b's clients
+    // The swap screen's per-client terms and its verdicts (consider()).
+    std::vector<double> a_off, a_abs;
+    std::vector<int64_t> a_size, b_size;
+    std::vector<uint8_t> open;             // [B * A]
   };
   void gradient(size_t m, std::vector<double>& g) const;
   double dot(const std::vector<double>& g, int64_t client) const;

@@ -56,12 +56,12 @@ ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* open) {
       const double margin = 2e-9 * (fixed + s.a_abs[i] + b_abs + std::fabs(on[i]));
       bool keep;
       if constexpr (kWorstCase) {
+        // Each mediator's KL bound below the threshold, multiplied out by its total (an empty
+        // one has none); the doubled margin covers the rounding that the division would not.
         const int64_t out = s.a_size[i] - s.b_size[j], ta = s.total_a - out, tb = s.total_b + out;
-        const double inf = std::numeric_limits<double>::infinity();
-        const double low_a = ta > 0 ? (s.cost_a + da - margin) / double(ta) : -inf;
-        const double low_b = tb > 0 ? (s.cost_b + db - margin) / double(tb) : -inf;
-        const double lowest = std::max(low_a, low_b);
-        keep = lowest < s.below && !(lowest > s.at_most);
+        const double below_a = s.cost_a + da - margin, below_b = s.cost_b + db - margin;
+        keep = (ta <= 0 || (below_a < s.below * double(ta) && below_a <= s.at_most * double(ta))) &&
+               (tb <= 0 || (below_b < s.below * double(tb) && below_b <= s.at_most * double(tb)));
       } else {
         keep = da + db - margin < s.below;
       }
@@ -372,6 +372,9 @@ void Balancer::without(size_t a, Linear& l) const {
   if (l.without_of == a && l.without_at == changes_) return;
   l.without_of = a, l.without_at = changes_;
   const size_t A = groups_[a].size();
+  gradient(a, l.grad_a);
+  l.a_on_a.clear();
+  for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c));
   l.without_cost.resize(A);
   l.without_grad.assign(size_t(n_) * A, -std::numeric_limits<double>::infinity());  // [classes][A]
   for (size_t i = 0; i < A; ++i) {
@@ -389,11 +392,10 @@ void Balancer::without(size_t a, Linear& l) const {
 }
 
 void Balancer::bound(size_t a, size_t b, Linear& l) const {
-  gradient(a, l.grad_a);
+  without(a, l);  // with grad_a and a_on_a
   gradient(b, l.grad_b);
-  without(a, l);
-  l.a_on_a.clear(), l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
-  for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c)), l.a_on_b.push_back(dot(l.grad_b, c));
+  l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
+  for (int64_t c : groups_[a]) l.a_on_b.push_back(dot(l.grad_b, c));
   for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
   const size_t A = groups_[a].size(), B = groups_[b].size();
   l.b_on_without.assign(B * A, 0.0);  // [B][A]: a's clients in the inner loop, over b's client's classes

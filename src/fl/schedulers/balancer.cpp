@@ -45,27 +45,41 @@ struct SwapScreen {
 };
 
 template <bool kWorstCase>
-ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* open) {
-  const double fixed = std::fabs(s.cost_a) + std::fabs(s.cost_b) + 1.0;
-  for (size_t j = 0; j < s.B; ++j) {
-    const double* on = s.on + j * s.A;
-    const double b_abs = std::fabs(s.b_on_a[j]) + std::fabs(s.b_tan[j]);
-    for (size_t i = 0; i < s.A; ++i) {
-      const double da = std::max(s.b_on_a[j] - s.a_tan[i], s.a_off[i] + on[i]);
-      const double db = s.a_on_b[i] - s.b_tan[j];
-      const double margin = 2e-9 * (fixed + s.a_abs[i] + b_abs + std::fabs(on[i]));
+ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* __restrict open) {
+  // Locals and restrict pointers: the byte stores may not alias the inputs, so the loop over a's
+  // clients vectorizes (no branches in it either).
+  const size_t A = s.A, B = s.B;
+  const double* __restrict a_tan = s.a_tan;
+  const double* __restrict a_off = s.a_off;
+  const double* __restrict a_on_b = s.a_on_b;
+  const double* __restrict a_abs = s.a_abs;
+  const int64_t* __restrict a_size = s.a_size;
+  const double cost_a = s.cost_a, cost_b = s.cost_b, below = s.below, at_most = s.at_most;
+  const int64_t total_a = s.total_a, total_b = s.total_b;
+  const double fixed = std::fabs(cost_a) + std::fabs(cost_b) + 1.0;
+  for (size_t j = 0; j < B; ++j) {
+    const double* __restrict on = s.on + j * A;
+    uint8_t* __restrict verdict = open + j * A;
+    const double b_on_a = s.b_on_a[j], b_tan = s.b_tan[j];
+    const double b_abs = std::fabs(b_on_a) + std::fabs(b_tan);
+    const int64_t b_size = s.b_size[j];
+    for (size_t i = 0; i < A; ++i) {
+      const double da = std::max(b_on_a - a_tan[i], a_off[i] + on[i]);
+      const double db = a_on_b[i] - b_tan;
+      const double margin = 2e-9 * (fixed + a_abs[i] + b_abs + std::fabs(on[i]));
       bool keep;
       if constexpr (kWorstCase) {
         // Each mediator's KL bound below the threshold, multiplied out by its total (an empty
         // one has none); the doubled margin covers the rounding that the division would not.
-        const int64_t out = s.a_size[i] - s.b_size[j], ta = s.total_a - out, tb = s.total_b + out;
-        const double below_a = s.cost_a + da - margin, below_b = s.cost_b + db - margin;
-        keep = (ta <= 0 || (below_a < s.below * double(ta) && below_a <= s.at_most * double(ta))) &&
-               (tb <= 0 || (below_b < s.below * double(tb) && below_b <= s.at_most * double(tb)));
+        const int64_t out = a_size[i] - b_size;
+        const double ta = double(total_a - out), tb = double(total_b + out);
+        const double below_a = cost_a + da - margin, below_b = cost_b + db - margin;
+        keep = ((ta <= 0) | ((below_a < below * ta) & (below_a <= at_most * ta))) &
+               ((tb <= 0) | ((below_b < below * tb) & (below_b <= at_most * tb)));
       } else {
-        keep = da + db - margin < s.below;
+        keep = da + db - margin < below;
       }
-      open[j * s.A + i] = keep;
+      verdict[i] = keep;
     }
   }
 }

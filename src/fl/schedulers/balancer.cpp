@@ -38,6 +38,8 @@ struct SwapScreen {
   const double* b_tan;    // [B]: grad_b . x_j
   const int64_t* b_size;  // [B]
   const double* on;       // [B][A]: grad C_a without i . x_j
+  const double* b_curve;  // [B]: the curvature term of x_j at a (Linear::b_curve)
+  const double* a_half;   // [A]: 1 / (2 T_a without i), 0 when that is empty
   double cost_a, cost_b;
   int64_t total_a, total_b;
   double below;   // the objective must be below this (worst case: max KL of a and b less 1e-12)
@@ -54,6 +56,7 @@ ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* __restrict open
   const double* __restrict a_on_b = s.a_on_b;
   const double* __restrict a_abs = s.a_abs;
   const int64_t* __restrict a_size = s.a_size;
+  const double* __restrict a_half = s.a_half;
   const double cost_a = s.cost_a, cost_b = s.cost_b, below = s.below, at_most = s.at_most;
   const int64_t total_a = s.total_a, total_b = s.total_b;
   const double fixed = std::fabs(cost_a) + std::fabs(cost_b) + 1.0;
@@ -61,12 +64,15 @@ ASTRAEA_HOT_LOOP void screen_swaps(const SwapScreen& s, uint8_t* __restrict open
     const double* __restrict on = s.on + j * A;
     uint8_t* __restrict verdict = open + j * A;
     const double b_on_a = s.b_on_a[j], b_tan = s.b_tan[j];
-    const double b_abs = std::fabs(b_on_a) + std::fabs(b_tan);
+    const double b_curve = s.b_curve[j];
+    const double b_abs = std::fabs(b_on_a) + std::fabs(b_tan) + std::fabs(b_curve);
     const int64_t b_size = s.b_size[j];
+    const double b_size2 = double(b_size) * double(b_size);
     for (size_t i = 0; i < A; ++i) {
-      const double da = std::max(b_on_a - a_tan[i], a_off[i] + on[i]);
+      const double total_curve = b_size2 * a_half[i];
+      const double da = std::max(b_on_a - a_tan[i], a_off[i] + on[i] + b_curve - total_curve);
       const double db = a_on_b[i] - b_tan;
-      const double margin = 2e-9 * (fixed + a_abs[i] + b_abs + std::fabs(on[i]));
+      const double margin = 2e-9 * (fixed + a_abs[i] + b_abs + std::fabs(on[i]) + total_curve);
       bool keep;
       if constexpr (kWorstCase) {
         // Each mediator's KL bound below the threshold, multiplied out by its total (an empty
@@ -390,12 +396,14 @@ void Balancer::without(size_t a, Linear& l) const {
   l.a_on_a.clear();
   for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c));
   l.without_cost.resize(A);
+  l.a_half.assign(A, 0.0);
   l.without_grad.assign(size_t(n_) * A, -std::numeric_limits<double>::infinity());  // [classes][A]
   for (size_t i = 0; i < A; ++i) {
     const int64_t c = groups_[a][i];
     int64_t total = 0;
     l.without_cost[i] = cost_after(a, c, -1, &total);
     if (total <= 0) continue;
+    l.a_half[i] = 0.5 / double(total);
     const double log_total = score_->log_of(total);
     const int32_t* x = row(c);
     for (int y = 0; y < n_; ++y) {
@@ -413,10 +421,15 @@ void Balancer::bound(size_t a, size_t b, Linear& l) const {
   for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
   const size_t A = groups_[a].size(), B = groups_[b].size();
   l.b_on_without.assign(B * A, 0.0);  // [B][A]: a's clients in the inner loop, over b's client's classes
+  l.b_curve.assign(B, 0.0);
   for (size_t j = 0; j < B; ++j) {
     const int64_t c = groups_[b][j];
     const int32_t* x = row(c);
     double* d = l.b_on_without.data() + j * A;
+    for (int64_t k = support_start_[c]; k < support_start_[c + 1]; ++k) {
+      const double v = x[support_[k]];
+      l.b_curve[j] += v * v / (2.0 * (double(h_[a * n_ + support_[k]]) + v));
+    }
     for (int64_t k = support_start_[c]; k < support_start_[c + 1]; ++k) {
       const double* g = l.without_grad.data() + size_t(support_[k]) * A;
       const double v = x[support_[k]];
@@ -431,10 +444,16 @@ void Balancer::bound(size_t a, size_t b, Linear& l) const {
   if (i != kNone) w.da -= l.a_on_a[i], w.db += l.a_on_b[i], size += std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]);
   if (j != kNone) w.da += l.b_on_a[j], w.db -= l.b_on_b[j], size += std::fabs(l.b_on_a[j]) + std::fabs(l.b_on_b[j]);
   if (i != kNone) {  // a without i, exactly, then j by the bound there
-    const double on = j != kNone ? l.b_on_without[j * groups_[a].size() + i] : 0.0;
+    double on = 0;
+    if (j != kNone) {
+      const double sj = double(size_[size_t(groups_[b][j])]);
+      const double total_curve = sj * sj * l.a_half[i];
+      on = l.b_on_without[j * groups_[a].size() + i] + l.b_curve[j] - total_curve;
+      size += std::fabs(l.b_on_without[j * groups_[a].size() + i]) + std::fabs(l.b_curve[j]) + total_curve;
+    }
     const double da = l.without_cost[i] - cost_[a] + on;
     if (da > w.da) w.da = da;
-    size += std::fabs(l.without_cost[i]) + std::fabs(on);
+    size += std::fabs(l.without_cost[i]);
   }
   w.margin = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + size + 1.0);
   return w;
@@ -505,7 +524,7 @@ void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linea
   for (size_t j = 0; j < B; ++j) l.b_size[j] = size_[size_t(groups_[b][j])];
   const double inf = std::numeric_limits<double>::infinity();
   SwapScreen in{A, B, l.a_on_a.data(), l.a_off.data(), l.a_on_b.data(), l.a_abs.data(), l.a_size.data(),
-                l.b_on_a.data(), l.b_on_b.data(), l.b_size.data(), l.b_on_without.data(),
+                l.b_on_a.data(), l.b_on_b.data(), l.b_size.data(), l.b_on_without.data(), l.b_curve.data(), l.a_half.data(),
                 cost_[a], cost_[b], total_[a], total_[b], 0.0, inf};
   if (worst_case) {
     in.below = std::max(kl(a), kl(b)) - 1e-12;

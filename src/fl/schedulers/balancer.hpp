@@ -87,9 +87,12 @@ class Balancer {
   // h_y log(h_y / T) is a sum of perspectives of v log v), so C(h + D) >= C(h) + grad C(h) . D,
   // grad_y = log(h_y / T) - log t_y; where m holds none of class y the gradient is -inf (no bound,
   // unless D leaves y alone). Filled per pair by bound(a, b): a client's dot with each gradient.
-  // For a's side also the convexity bound at a without client i, which is exact on i's removal:
-  // C_a(h - x_i + x_j) >= C_a(h - x_i) + grad C_a(h - x_i) . x_j. A scan of many partners for one
-  // mediator a (the worst one, a pass's pick) computes a's part of it once.
+  // For a's side also a bound at a without client i, which is exact on i's removal, with the
+  // curvature of f (f'' = 1/v) added: with h' = h - x_i and T' its total,
+  //   C_a(h' + x_j) >= C_a(h') + grad C_a(h') . x_j + sum_y x_jy^2 / (2 (h_y + x_jy)) - |x_j|^2 / (2 T'),
+  // as f(h' + x) >= f(h') + f'(h') x + x^2 / (2 (h' + x)) per class (h_y >= h'_y only loosens it) and
+  // -f(T' + X) >= -f(T') - f'(T') X - X^2 / (2 T'). A scan of many partners for one mediator a (the
+  // worst one, a pass's pick) computes a's part of it once.
   struct Linear {
     std::vector<double> grad_a, grad_b;    // [classes]
     std::vector<double> a_on_a, a_on_b;    // [A]: grad_a . x_i and grad_b . x_i, for a's clients
@@ -98,7 +101,9 @@ class Balancer {
     uint64_t without_at = 0;
     std::vector<double> without_cost;      // [A]: C_a without client i
     std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
+    std::vector<double> a_half;            // [A]: 1 / (2 T'), 0 when a without i is empty
     std::vector<double> b_on_without;      // [B * A]: without_grad_i . x_j, for b's clients
+    std::vector<double> b_curve;           // [B]: sum_y x_jy^2 / (2 (h_ay + x_jy))
     // The swap screen's per-client terms and its verdicts (consider()).
     std::vector<double> a_off, a_abs;
     std::vector<int64_t> a_size, b_size;

@@ -416,25 +416,30 @@ void Balancer::without(size_t a, Linear& l) const {
 void Balancer::bound(size_t a, size_t b, Linear& l) const {
   without(a, l);  // with grad_a and a_on_a
   gradient(b, l.grad_b);
-  l.a_on_b.clear(), l.b_on_a.clear(), l.b_on_b.clear();
+  l.a_on_b.clear();
   for (int64_t c : groups_[a]) l.a_on_b.push_back(dot(l.grad_b, c));
-  for (int64_t c : groups_[b]) l.b_on_a.push_back(dot(l.grad_a, c)), l.b_on_b.push_back(dot(l.grad_b, c));
+  // One read of each of b's clients for all of its terms.
   const size_t A = groups_[a].size(), B = groups_[b].size();
-  l.b_on_without.assign(B * A, 0.0);  // [B][A]: a's clients in the inner loop, over b's client's classes
-  l.b_curve.assign(B, 0.0);
+  l.b_on_a.assign(B, 0.0), l.b_on_b.assign(B, 0.0), l.b_curve.assign(B, 0.0);
+  l.b_on_without.assign(B * A, 0.0);  // [B][A]: a's clients in the inner loop
+  const double* grad_a = l.grad_a.data();
+  const double* grad_b = l.grad_b.data();
+  const int64_t* h_a = h_.data() + a * size_t(n_);
   for (size_t j = 0; j < B; ++j) {
     const int64_t c = groups_[b][j];
     const int32_t* x = row(c);
+    double on_a = 0, on_b = 0, curve = 0;
     double* d = l.b_on_without.data() + j * A;
     for (int64_t k = support_start_[c]; k < support_start_[c + 1]; ++k) {
-      const double v = x[support_[k]];
-      l.b_curve[j] += v * v / (2.0 * (double(h_[a * n_ + support_[k]]) + v));
-    }
-    for (int64_t k = support_start_[c]; k < support_start_[c + 1]; ++k) {
-      const double* g = l.without_grad.data() + size_t(support_[k]) * A;
-      const double v = x[support_[k]];
+      const int32_t y = support_[k];
+      const double v = x[y];
+      on_a += grad_a[y] * v;
+      on_b += grad_b[y] * v;
+      curve += v * v / (2.0 * (double(h_a[y]) + v));
+      const double* g = l.without_grad.data() + size_t(y) * A;
       for (size_t i = 0; i < A; ++i) d[i] += g[i] * v;
     }
+    l.b_on_a[j] = on_a, l.b_on_b[j] = on_b, l.b_curve[j] = curve;
   }
 }
 

@@ -417,7 +417,7 @@ void Balancer::bound(size_t a, size_t b, Linear& l) const {
   for (int64_t c : groups_[b]) __builtin_prefetch(row(c)), __builtin_prefetch(&support_start_[size_t(c)]);
   without(a, l);  // with grad_a and a_on_a
   gradient(b, l.grad_b);
-  for (int64_t c : groups_[b]) __builtin_prefetch(&support_[size_t(support_start_[size_t(c)])]);
+  for (int64_t c : groups_[b]) __builtin_prefetch(support_.data() + support_start_[size_t(c)]);
   l.a_on_b.clear();
   for (int64_t c : groups_[a]) l.a_on_b.push_back(dot(l.grad_b, c));
   // One read of each of b's clients for all of its terms.

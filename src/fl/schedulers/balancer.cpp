@@ -118,6 +118,12 @@ Balancer::Balancer(const int32_t* rows, int classes, const MediatorGroups& posit
     for (int64_t i : groups_[m]) add(m, i, +1);
     refresh(m);
   }
+  // The tournament of KLs that worst() reads: leaves at [leaves, 2 leaves), padded with kNoMediator.
+  size_t leaves = 1;
+  while (leaves < M) leaves *= 2;
+  ranking_.assign(2 * leaves, kNoMediator);
+  for (size_t m = 0; m < M; ++m) ranking_[leaves + m] = uint32_t(m);
+  for (size_t node = leaves - 1; node >= 1; --node) ranking_[node] = higher(ranking_[2 * node], ranking_[2 * node + 1]);
   double all = 0;
   for (size_t m = 0; m < M; ++m)
     for (int y = 0; y < n_; ++y) pooled_[y] += double(h_[m * n_ + y]), all += double(h_[m * n_ + y]);
@@ -291,16 +297,24 @@ bool Balancer::lower_worst_by_chain() {
   return false;
 }
 
-size_t Balancer::worst() const {  // the mediator of the largest KL (the first, on ties)
-  size_t a = 0;
-  for (size_t m = 1; m < groups_.size(); ++m)
-    if (kl(m) > kl(a)) a = m;
-  return a;
+uint32_t Balancer::higher(uint32_t left, uint32_t right) const {
+  if (right == kNoMediator) return left;
+  if (left == kNoMediator) return right;
+  return kl(right) > kl(left) ? right : left;  // ties to the left: the lower index
 }
 
+void Balancer::rank(size_t m) {
+  if (ranking_.empty()) return;  // still in the constructor
+  for (size_t node = (ranking_.size() / 2 + m) / 2; node >= 1; node /= 2)
+    ranking_[node] = higher(ranking_[2 * node], ranking_[2 * node + 1]);
+}
+
+size_t Balancer::worst() const { return ranking_[1]; }
+
 double Balancer::objective(bool worst_case) const {
-  double v = worst_case ? 0.0 : 0.0;
-  for (size_t m = 0; m < groups_.size(); ++m) v = worst_case ? std::max(v, kl(m)) : v + cost_[m];
+  if (worst_case) return std::max(0.0, kl(worst()));
+  double v = 0.0;
+  for (size_t m = 0; m < groups_.size(); ++m) v += cost_[m];
   return v;
 }
 
@@ -322,6 +336,7 @@ void Balancer::refresh(size_t m) {
   double c = 0;
   for (int y = 0; y < n_; ++y) c += f(h_[m * n_ + y]) - double(h_[m * n_ + y]) * log_t_[y];
   cost_[m] = c - f(total_[m]);
+  rank(m);
 }
 
 void Balancer::deviation(size_t m, double* out) const {
@@ -589,6 +604,7 @@ void Balancer::restore(const Saved& s) {
   std::copy(s.counts.begin(), s.counts.end(), h_.begin() + std::ptrdiff_t(s.m * n_));
   total_[s.m] = s.total;
   cost_[s.m] = s.cost;
+  rank(s.m);
 }
 
 void Balancer::apply(size_t a, const Change& c) {

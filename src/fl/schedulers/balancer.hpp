@@ -41,7 +41,7 @@ class Balancer {
   // that level. The kChainFirst first exchanges that lift b least are tried; false if none works.
   bool lower_worst_by_chain();
 
-  size_t worst() const;  // the mediator of the largest KL (the first, on ties)
+  size_t worst() const;  // the mediator of the largest KL (the first, on ties): O(1)
 
   MediatorGroups positions() const { return groups_; }
   size_t mediators() const { return groups_.size(); }
@@ -62,7 +62,12 @@ class Balancer {
   double f(int64_t v) const { return score_->f(v); }
   double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) : 0.0; }
   void add(size_t m, int64_t i, int sign);
-  void refresh(size_t m);
+  void refresh(size_t m);  // C_m from the counts, and m's place in the ranking
+  // The ranking of mediators by KL, a tournament tree (node k's children 2k and 2k + 1; the root
+  // at 1 holds the worst mediator): rank(m) replays m's path after its KL changed.
+  static constexpr uint32_t kNoMediator = UINT32_MAX;
+  uint32_t higher(uint32_t left, uint32_t right) const;
+  void rank(size_t m);
   void deviation(size_t m, double* out) const;
   // C of mediator m with client `out` removed and `in` added (either may be -1: none), over the
   // classes either holds.
@@ -187,6 +192,7 @@ class Balancer {
   std::vector<double> log_t_;  // log of the target, per class
   size_t worst_window_ = 0;    // lower_worst's windows so far: where its next one starts
   uint64_t changes_ = 0;       // exchanges applied or undone: the state the bounds' caches belong to
+  std::vector<uint32_t> ranking_;  // the tournament tree of KLs (rank())
   double cap_ = std::numeric_limits<double>::infinity();
 };
 

@@ -62,7 +62,7 @@ class Balancer {
   double f(int64_t v) const { return score_->f(v); }
   double kl(size_t m) const { return total_[m] > 0 ? cost_[m] / double(total_[m]) : 0.0; }
   void add(size_t m, int64_t i, int sign);
-  void refresh(size_t m);  // C_m from the counts, and m's place in the ranking
+  void refresh(size_t m);  // C_m from the counts, and m's place in the ranking (rank)
   // The ranking of mediators by KL, a tournament tree (node k's children 2k and 2k + 1; the root
   // at 1 holds the worst mediator): rank(m) replays m's path after its KL changed.
   static constexpr uint32_t kNoMediator = UINT32_MAX;
@@ -91,7 +91,8 @@ class Balancer {
   // Linear lower bounds on an exchange's change of C_a and C_b. C is convex in the counts (sum_y
   // h_y log(h_y / T) is a sum of perspectives of v log v), so C(h + D) >= C(h) + grad C(h) . D,
   // grad_y = log(h_y / T) - log t_y; where m holds none of class y the gradient is -inf (no bound,
-  // unless D leaves y alone). Filled per pair by bound(a, b): a client's dot with each gradient.
+  // unless D leaves y alone). Filled by bound(a, b): a client's dot with each gradient (a's own
+  // terms once per state of a, b's per pair).
   // For a's side also a bound at a without client i, which is exact on i's removal, with the
   // curvature of f (f'' = 1/v) added: with h' = h - x_i and T' its total,
   //   C_a(h' + x_j) >= C_a(h') + grad C_a(h') . x_j + sum_y x_jy^2 / (2 (h_y + x_jy)) - |x_j|^2 / (2 T'),
@@ -102,7 +103,8 @@ class Balancer {
     std::vector<double> grad_a, grad_b;    // [classes]
     std::vector<double> a_on_a, a_on_b;    // [A]: grad_a . x_i and grad_b . x_i, for a's clients
     std::vector<double> b_on_a, b_on_b;    // [B]: likewise for b's clients
-    size_t without_of = SIZE_MAX;          // the mediator a `without_*` hold, at state `without_at`
+    size_t without_of = SIZE_MAX;          // the mediator a that grad_a, a_on_a and without_* hold,
+                                           // at state `without_at` (Balancer::changes_)
     uint64_t without_at = 0;
     std::vector<double> without_cost;      // [A]: C_a without client i
     std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
@@ -117,7 +119,8 @@ class Balancer {
   void gradient(size_t m, std::vector<double>& g) const;
   double dot(const std::vector<double>& g, int64_t client) const;
   void bound(size_t a, size_t b, Linear& l) const;
-  void without(size_t a, Linear& l) const;  // fills l.without_* for a (unless they hold a's state)
+  // Fills l.grad_a, l.a_on_a and l.without_* for a, unless they hold a's current state already.
+  void without(size_t a, Linear& l) const;
   // Lower bounds on the change of C_a and C_b when a gives position i and b gives j (kNone:
   // nothing), from the last bound(a, b); `margin` covers their rounding and the exact score's.
   struct Below {

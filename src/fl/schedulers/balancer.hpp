@@ -5,6 +5,7 @@
 // of C over the two mediators it touches.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -198,5 +199,42 @@ class Balancer {
   std::vector<uint32_t> ranking_;  // the tournament tree of KLs (rank())
   double cap_ = std::numeric_limits<double>::infinity();
 };
+
+// Small enough to inline where exchanges are scanned (both .cpp files use them).
+inline int64_t Balancer::moved(size_t a, size_t b, size_t i, size_t j) const {
+  return (i != kNone ? size_[size_t(groups_[a][i])] : 0) - (j != kNone ? size_[size_t(groups_[b][j])] : 0);
+}
+
+template <typename F>
+void Balancer::exchanges(size_t a, size_t b, F&& each) const {
+  const size_t A = groups_[a].size(), B = groups_[b].size();
+  for (size_t i = 0; i < A; ++i)
+    for (size_t j = 0; j < B; ++j) each(i, j);
+  if (A > 1 && B < size_t(gamma_))
+    for (size_t i = 0; i < A; ++i) each(i, kNone);
+  if (B > 1 && A < size_t(gamma_))
+    for (size_t j = 0; j < B; ++j) each(kNone, j);
+}
+
+inline Balancer::Below Balancer::below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const {
+  Below w{0, 0, 0};
+  double size = 0;
+  if (i != kNone) w.da -= l.a_on_a[i], w.db += l.a_on_b[i], size += std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]);
+  if (j != kNone) w.da += l.b_on_a[j], w.db -= l.b_on_b[j], size += std::fabs(l.b_on_a[j]) + std::fabs(l.b_on_b[j]);
+  if (i != kNone) {  // a without i, exactly, then j by the bound there
+    double on = 0;
+    if (j != kNone) {
+      const double sj = double(size_[size_t(groups_[b][j])]);
+      const double total_curve = sj * sj * l.a_half[i];
+      on = l.b_on_without[j * groups_[a].size() + i] + l.b_curve[j] - total_curve;
+      size += std::fabs(l.b_on_without[j * groups_[a].size() + i]) + std::fabs(l.b_curve[j]) + total_curve;
+    }
+    const double da = l.without_cost[i] - cost_[a] + on;
+    if (da > w.da) w.da = da;
+    size += std::fabs(l.without_cost[i]);
+  }
+  w.margin = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + size + 1.0);
+  return w;
+}
 
 }  // namespace astraea::schedulers

@@ -101,26 +101,31 @@ class Balancer {
   // -f(T' + X) >= -f(T') - f'(T') X - X^2 / (2 T'). A scan of many partners for one mediator a (the
   // worst one, a pass's pick) computes a's part of it once.
   struct Linear {
-    std::vector<double> grad_a, grad_b;    // [classes]
-    std::vector<double> a_on_a, a_on_b;    // [A]: grad_a . x_i and grad_b . x_i, for a's clients
-    std::vector<double> b_on_a, b_on_b;    // [B]: likewise for b's clients
-    size_t without_of = SIZE_MAX;          // the mediator a that grad_a, a_on_a and without_* hold,
-                                           // at state `without_at` (Balancer::changes_)
+    // a's terms, held for mediator `without_of` at state `without_at` (Balancer::changes_): without().
+    size_t without_of = SIZE_MAX;
     uint64_t without_at = 0;
+    std::vector<double> grad_a;            // [classes]
+    std::vector<double> a_on_a;            // [A]: grad_a . x_i
     std::vector<double> without_cost;      // [A]: C_a without client i
-    std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
+    std::vector<double> a_off;             // [A]: C_a without i, less C_a
+    std::vector<int64_t> a_size;           // [A]: client i's size
     std::vector<double> a_half;            // [A]: 1 / (2 T'), 0 when a without i is empty
-    std::vector<double> b_on_without;      // [B * A]: without_grad_i . x_j, for b's clients
+    std::vector<double> without_grad;      // [classes * A]: grad C_a without client i, by class
+    // The pair's terms: bound(a, b).
+    std::vector<double> grad_b;            // [classes]
+    std::vector<double> a_on_b;            // [A]: grad_b . x_i
+    std::vector<double> b_on_a, b_on_b;    // [B]: grad_a . x_j and grad_b . x_j, for b's clients
+    std::vector<double> b_on_without;      // [B * A]: without_grad_i . x_j
     std::vector<double> b_curve;           // [B]: sum_y x_jy^2 / (2 (h_ay + x_jy))
-    // The swap screen's per-client terms and its verdicts (consider()).
-    std::vector<double> a_off, a_abs;
-    std::vector<int64_t> a_size, b_size;
+    // The swap screen's per-pair inputs and its verdicts (consider()).
+    std::vector<double> a_abs;
+    std::vector<int64_t> b_size;
     std::vector<uint8_t> open;             // [B * A]
   };
   void gradient(size_t m, std::vector<double>& g) const;
   double dot(const std::vector<double>& g, int64_t client) const;
   void bound(size_t a, size_t b, Linear& l) const;
-  // Fills l.grad_a, l.a_on_a and l.without_* for a, unless they hold a's current state already.
+  // Fills a's terms of l, unless they hold a's current state already.
   void without(size_t a, Linear& l) const;
   // Lower bounds on the change of C_a and C_b when a gives position i and b gives j (kNone:
   // nothing), from the last bound(a, b); `margin` covers their rounding and the exact score's.

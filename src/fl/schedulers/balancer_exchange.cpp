@@ -138,13 +138,15 @@ void Balancer::without(size_t a, Linear& l) const {
   gradient(a, l.grad_a);
   l.a_on_a.clear();
   for (int64_t c : groups_[a]) l.a_on_a.push_back(dot(l.grad_a, c));
-  l.without_cost.resize(A);
+  l.without_cost.resize(A), l.a_off.resize(A), l.a_size.resize(A);
   l.a_half.assign(A, 0.0);
   l.without_grad.assign(size_t(n_) * A, -std::numeric_limits<double>::infinity());  // [classes][A]
   for (size_t i = 0; i < A; ++i) {
     const int64_t c = groups_[a][i];
     int64_t total = 0;
     l.without_cost[i] = cost_after(a, c, -1, &total);
+    l.a_off[i] = l.without_cost[i] - cost_[a];
+    l.a_size[i] = size_[size_t(c)];
     if (total <= 0) continue;
     l.a_half[i] = 0.5 / double(total);
     const double log_total = score_->log_of(total);
@@ -237,12 +239,8 @@ void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linea
   // The swaps through the screen first (against the best so far: a later, better one only closes
   // more), then every exchange it leaves open through the exact test and scores, in order.
   const size_t A = groups_[a].size(), B = groups_[b].size();
-  l.a_off.resize(A), l.a_abs.resize(A), l.a_size.resize(A), l.b_size.resize(B), l.open.resize(A * B);
-  for (size_t i = 0; i < A; ++i) {
-    l.a_off[i] = l.without_cost[i] - cost_[a];
-    l.a_abs[i] = std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]) + std::fabs(l.without_cost[i]);
-    l.a_size[i] = size_[size_t(groups_[a][i])];
-  }
+  l.a_abs.resize(A), l.b_size.resize(B), l.open.resize(A * B);
+  for (size_t i = 0; i < A; ++i) l.a_abs[i] = std::fabs(l.a_on_a[i]) + std::fabs(l.a_on_b[i]) + std::fabs(l.without_cost[i]);
   for (size_t j = 0; j < B; ++j) l.b_size[j] = size_[size_t(groups_[b][j])];
   const double inf = std::numeric_limits<double>::infinity();
   SwapScreen in{A, B, l.a_on_a.data(), l.a_off.data(), l.a_on_b.data(), l.a_abs.data(), l.a_size.data(),

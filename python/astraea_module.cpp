@@ -168,13 +168,15 @@ std::vector<int64_t> ids_or_range(const Histograms& h, std::vector<int64_t> ids)
 }
 
 MediatorGroups schedule(const Histograms& h, int gamma, const std::string& algorithm, std::vector<int64_t> ids,
-                        uint64_t seed, const std::string& balance, int balance_passes, uint32_t round) {
+                        uint64_t seed, const std::string& balance, int balance_passes, uint32_t round,
+                        double balance_worst_ratio) {
   ids = ids_or_range(h, std::move(ids));
   SchedulerOptions o;
   o.gamma = gamma;
   o.seed = seed;
   o.balance = balance;
   o.balance_passes = balance_passes;
+  o.balance_worst_ratio = balance_worst_ratio;
   const auto scheduler = make_scheduler(algorithm, o);
   py::gil_scoped_release release;
   return scheduler->schedule_rows(h.data(), int(h.shape(1)), ids, round);
@@ -184,7 +186,7 @@ MediatorGroups schedule(const Histograms& h, int gamma, const std::string& algor
 // mediator's clients come back in ascending id order, like the schedulers' chains.
 MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int gamma, const std::string& objective,
                        int passes, std::vector<int64_t> ids, uint64_t seed, uint32_t round, std::vector<double> target,
-                       int threads) {
+                       int threads, double worst_ratio) {
   ids = ids_or_range(h, std::move(ids));
   MediatorGroups positions = groups;
   try {
@@ -200,6 +202,7 @@ MediatorGroups balance(const Histograms& h, const MediatorGroups& groups, int ga
   o.round = round;
   o.target = std::move(target);
   o.threads = threads;
+  o.worst_ratio = worst_ratio;
   MediatorGroups out;
   {
     py::gil_scoped_release release;
@@ -246,10 +249,10 @@ PYBIND11_MODULE(_astraea, m) {
         py::arg("median_size") = 20.0, py::arg("size_sigma") = 1.0, py::arg("seed") = 1);
   m.def("schedule", &schedule, py::arg("histograms"), py::arg("gamma") = 10, py::arg("algorithm") = "greedy",
         py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("balance") = "mean",
-        py::arg("balance_passes") = 2, py::arg("round") = 1);
+        py::arg("balance_passes") = 2, py::arg("round") = 1, py::arg("balance_worst_ratio") = 0.0);
   m.def("balance", &balance, py::arg("histograms"), py::arg("groups"), py::arg("gamma") = 10, py::arg("objective") = "mean",
         py::arg("passes") = 2, py::arg("ids") = std::vector<int64_t>{}, py::arg("seed") = 1, py::arg("round") = 1,
-        py::arg("target") = std::vector<double>{}, py::arg("threads") = 0);
+        py::arg("target") = std::vector<double>{}, py::arg("threads") = 0, py::arg("worst_ratio") = 0.0);
   m.def("schedule_quality", &quality, py::arg("histograms"), py::arg("groups"), py::arg("ids") = std::vector<int64_t>{});
   m.attr("schedulers") = scheduler_registry().names();
 }

@@ -263,6 +263,45 @@ TEST(BalancedScheduler, ParallelPassesTakeTheSequentialExchanges) {
   }
 }
 
+// A worst ratio R after the mean's passes: the worst mediator is lowered until it is within R times
+// the weighted mean (on populations where the mean's groups leave it at 3-4x and single exchanges
+// reach 2x); the exchanges only ever lower the worst, so a smaller R continues a larger one's run;
+// the weighted mean stays well below the greedy's; the threads do not change the groups.
+TEST(BalancedScheduler, WorstRatioBringsTheWorstWithinItOfTheMean) {
+  for (uint64_t seed : {1, 2}) {
+    PopulationSpec p;
+    p.clients = 3000;
+    p.seed = seed;
+    const std::vector<int32_t> h = synthetic_histograms(p);
+    const auto ids = iota_ids(p.clients);
+    const MediatorGroups start = greedy_mediators(h.data(), p.classes, ids, 10);
+    BalanceOptions o;
+    o.round = 1;
+    const ScheduleQuality mean = quality_of(h, p.classes, balance_mediators(h.data(), p.classes, start, o));
+    ASSERT_GT(mean.max_kl, 3.0 * mean.weighted_kl) << "seed " << seed;  // something to lower
+    o.worst_ratio = 2.0;
+    const MediatorGroups two = balance_mediators(h.data(), p.classes, start, o);
+    const ScheduleQuality q2 = quality_of(h, p.classes, two);
+    EXPECT_LE(q2.max_kl, 2.0 * q2.weighted_kl * (1 + 1e-9)) << "seed " << seed;
+    EXPECT_LT(q2.weighted_kl, 0.7 * quality_of(h, p.classes, start).weighted_kl) << "seed " << seed;
+    o.worst_ratio = 1.5;
+    const ScheduleQuality q15 = quality_of(h, p.classes, balance_mediators(h.data(), p.classes, start, o));
+    EXPECT_LE(q15.max_kl, q2.max_kl) << "seed " << seed;
+    EXPECT_LT(q15.max_kl / q15.weighted_kl, q2.max_kl / q2.weighted_kl) << "seed " << seed;
+    o.worst_ratio = 2.0;
+    for (int threads : {1, 3}) {
+      o.threads = threads;
+      EXPECT_EQ(balance_mediators(h.data(), p.classes, start, o), two) << threads << " threads, seed " << seed;
+    }
+    // The scheduler's key is the same search.
+    SchedulerOptions s;
+    s.balance_worst_ratio = 2.0;
+    MediatorGroups direct = two;
+    positions_to_chains(direct, ids);
+    EXPECT_EQ(make_scheduler("balanced", s)->schedule_rows(h.data(), p.classes, ids, 1), direct) << "seed " << seed;
+  }
+}
+
 TEST(BalancedScheduler, BalanceMediatorsNamesBadInput) {
   const std::vector<int32_t> h = {3, 1, 1, 3, 2, 2};
   BalanceOptions o;
@@ -278,6 +317,15 @@ TEST(BalancedScheduler, BalanceMediatorsNamesBadInput) {
   EXPECT_THROW(balance_mediators(h.data(), 2, {{0, 1, 2}, {}}, o), std::exception);
   EXPECT_THROW(balance_mediators(h.data(), 2, {{0, 1}, {1}}, o), std::exception);   // position 1 twice
   EXPECT_THROW(balance_mediators(h.data(), 2, {{0, -1}, {2}}, o), std::exception);  // negative
+  o.worst_ratio = 0.5;  // the worst is never below the mean
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
+  o.worst_ratio = 2;
+  o.objective = "max";
+  EXPECT_THROW(balance_mediators(h.data(), 2, {{0}, {1, 2}}, o), std::exception);
+  SchedulerOptions s;
+  s.balance = "max";
+  s.balance_worst_ratio = 2;
+  EXPECT_THROW(make_scheduler("balanced", s), std::exception);
 }
 
 // A grouping of some rows only (another system's mediators over part of a population): the

@@ -50,6 +50,10 @@ TEST(Config, BadValuesAreErrorsNamingTheKey) {
   EXPECT_ERROR_MENTIONS(parse_config("[partition]\nglobal = \"weird\"\n", "x.toml"), "partition.global", "unknown");
   EXPECT_ERROR_MENTIONS(parse_config("[data]\nformat = \"png\"\n", "x.toml"), "data.format");
   EXPECT_ERROR_MENTIONS(parse_config("[astraea]\ndevice_scheduler_from = -1\n", "x.toml"), "astraea.device_scheduler_from");
+  EXPECT_ERROR_MENTIONS(parse_config("[astraea]\nbalance_worst_ratio = 0.5\n", "x.toml"), "astraea.balance_worst_ratio");
+  EXPECT_ERROR_MENTIONS(parse_config("[astraea]\nbalance = \"max\"\nbalance_worst_ratio = 2.0\n", "x.toml"),
+                        "astraea.balance_worst_ratio");
+  EXPECT_EQ(parse_config("[astraea]\nbalance_worst_ratio = 2.0\n", "x.toml").astraea.balance_worst_ratio, 2.0);
   EXPECT_ERROR_MENTIONS(parse_config("[data\nformat = 1\n", "x.toml"), "x.toml:1", "syntax");
   EXPECT_ERROR_MENTIONS(parse_config("", "x.toml", {"partition.clients"}), "--set", "section.key=value");
   EXPECT_ERROR_MENTIONS(load_config("/nonexistent/c.toml"), "/nonexistent/c.toml", "cannot open");

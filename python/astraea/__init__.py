@@ -136,22 +136,24 @@ def partition(config, set=()):
     return _astraea.partition(text, source, list(set))
 
 
-def schedule(histograms, gamma=10, algorithm="greedy", ids=None, seed=1, balance="mean", balance_passes=2, round=1):
+def schedule(histograms, gamma=10, algorithm="greedy", ids=None, seed=1, balance="mean", balance_passes=2, round=1,
+             balance_worst_ratio=0.0):
     """Mediators over clients with the given label histograms ([clients x classes]): a list of
     groups of client ids (row indices, or `ids` ascending), each in chain order. `algorithm`: any
-    of astraea.schedulers."""
+    of astraea.schedulers; `balance*` as the config's astraea.balance* keys."""
     return _astraea.schedule(histograms, gamma, algorithm, list(ids) if ids is not None else [], seed, balance,
-                             balance_passes, round)
+                             balance_passes, round, balance_worst_ratio)
 
 
 def balance(histograms, groups, gamma=10, objective="mean", passes=2, ids=None, seed=1, round=1, target=None,
-            threads=0):
+            threads=0, worst_ratio=0.0):
     """The "balanced" scheduler's search on any grouping (another system's mediators, lists of
     client ids: row indices, or `ids` ascending): swaps and moves of clients between groups while
     the sample-weighted mean mediator KL (objective "mean") or the worst one ("max") falls. Groups
     may cover some clients only; each comes back in ascending id order. `target`: one weight per
     class to aim for instead of uniform. `threads`: for the passes and objective "max"'s scans
-    (0: all); the groups do not depend on it."""
+    (0: all); the groups do not depend on it. `worst_ratio` (objective "mean", 0: off): then the
+    worst mediator is lowered until it is within this many times the weighted mean."""
     return _astraea.balance(histograms, [list(g) for g in groups], gamma, objective, passes,
                             list(ids) if ids is not None else [], seed, round,
-                            list(target) if target is not None else [], threads)
+                            list(target) if target is not None else [], threads, worst_ratio)

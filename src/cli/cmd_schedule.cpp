@@ -31,6 +31,7 @@ struct ScheduleCommand {
   std::string algorithm = "greedy";
   std::string balance = "mean";
   int balance_passes = 2;
+  double balance_worst_ratio = 0;
   std::string backend = "cpu";  // for "batched"
   int threads = 0;
 };
@@ -61,6 +62,7 @@ void run(const ScheduleCommand& o) {
   options.backend = backend.get();
   options.balance = o.balance;
   options.balance_passes = o.balance_passes;
+  options.balance_worst_ratio = o.balance_worst_ratio;
   const std::unique_ptr<MediatorScheduler> scheduler = make_scheduler(o.algorithm, options);
   // --start: another grouping (rows) for the balanced search to start from.
   MediatorGroups start;
@@ -77,6 +79,7 @@ void run(const ScheduleCommand& o) {
   balance.gamma = o.gamma;
   balance.objective = o.balance;
   balance.passes = o.balance_passes;
+  balance.worst_ratio = o.balance_worst_ratio;
   balance.seed = o.population.seed;
   balance.round = 1;
   MediatorGroups groups;
@@ -144,6 +147,10 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--balance", o->balance, "balanced: the objective, mean (sample-weighted) or max mediator KL")
       ->check(CLI::IsMember({"mean", "max"}));
   cmd->add_option("--balance-passes", o->balance_passes, "balanced: improvement passes at most")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--balance-worst-ratio", o->balance_worst_ratio,
+                  "balanced, mean: then lower the worst mediator until it is within this many times the weighted mean "
+                  "(0: off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--backend", o->backend, "backend for --algorithm batched: cpu or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}));

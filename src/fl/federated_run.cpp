@@ -59,6 +59,7 @@ FederatedRun::FederatedRun(const TrainConfig& config, const AstraeaConfig& astra
   scheduling.device_from = astraea.device_scheduler_from;
   scheduling.balance = astraea.balance;
   scheduling.balance_passes = astraea.balance_passes;
+  scheduling.balance_worst_ratio = astraea.balance_worst_ratio;
   scheduler_ = make_scheduler(astraea.scheduler, scheduling);
   model_ = make_model(config.model, TensorShape{train.height, train.width, train.channels}, train.classes);
   if (config.conv == "cudnn") {

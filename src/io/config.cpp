@@ -168,12 +168,18 @@ void read_astraea(ConfigReader& r, AstraeaConfig& a) {
   r.read(s, "mediator_epochs", a.mediator_epochs);
   r.read(s, "balance", a.balance);
   r.read(s, "balance_passes", a.balance_passes);
+  r.read(s, "balance_worst_ratio", a.balance_worst_ratio);
   r.read(s, "target", a.target);
   if (a.balance != "mean" && a.balance != "max") {
     r.fail(s, "balance", fmt::format("\"{}\" is not an objective (expected mean or max)", a.balance));
   }
   if (a.balance_passes < 0 || a.balance_passes > 10000) {
     r.fail(s, "balance_passes", fmt::format("must be in [0, 10000], got {}", a.balance_passes));
+  }
+  if (!(a.balance_worst_ratio == 0 || (a.balance_worst_ratio >= 1 && a.balance_worst_ratio <= 1e6))) {
+    r.fail(s, "balance_worst_ratio", fmt::format("must be 0 (off) or in [1, 1e6], got {}", a.balance_worst_ratio));
+  } else if (a.balance_worst_ratio > 0 && a.balance != "mean") {
+    r.fail(s, "balance_worst_ratio", "applies to balance = \"mean\" only (\"max\" lowers the worst mediator as far as it goes)");
   }
   require_name(r, s, "augmentation", g.method, augmentation_registry().names());
   if (!(g.tau_d > 0 && g.tau_d <= 1e3)) r.fail(s, "tau_d", fmt::format("must be in (0, 1000], got {}", g.tau_d));

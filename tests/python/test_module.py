@@ -61,6 +61,19 @@ def test_synthetic_histograms_are_the_clis(tmp_path):
     assert h.shape == (500, 10) and h.dtype == np.int32 and (h.sum(1) >= 1).all()
     assert cli == astraea.schedule(h, algorithm="balanced", balance="max")
     assert not np.array_equal(h, astraea.synthetic_histograms(500, seed=5))
+    # A worst ratio: the CLI's flag, the scheduler's keyword and balance() on the greedy's groups agree.
+    subprocess.run([CLI, "schedule", "--clients", "500", "--seed", "4", "--algorithm", "balanced",
+                    "--balance-worst-ratio", "1.5", "--out", str(out)], check=True, capture_output=True)
+    rows = np.loadtxt(out, delimiter=",", skiprows=1, dtype=np.int64)
+    cli = [rows[rows[:, 0] == m][np.argsort(rows[rows[:, 0] == m][:, 2]), 1].tolist() for m in np.unique(rows[:, 0])]
+    bounded = astraea.schedule(h, algorithm="balanced", balance_worst_ratio=1.5)
+    assert cli == bounded
+    assert bounded == astraea.balance(h, astraea.schedule(h), worst_ratio=1.5)
+    assert bounded != astraea.schedule(h, algorithm="balanced")
+    q = astraea.schedule_quality(h, bounded)
+    assert q["max_kl"] <= 1.5 * q["weighted_kl"] * (1 + 1e-9)
+    with pytest.raises(astraea.Error, match="balance_worst_ratio"):
+        astraea.schedule(h, algorithm="balanced", balance="max", balance_worst_ratio=2.0)
 
 
 def test_iterator_stops_when_the_caller_stops(tmp_path):

@@ -81,6 +81,8 @@ struct SchedulerOptions {
   int64_t device_from = 0;     // 0: never
   std::string balance = "mean";  // "balanced": the objective, weighted mean or max mediator KL
   int balance_passes = 2;        // "balanced": at most this many improvement passes
+  double balance_worst_ratio = 0;  // "balanced", mean: then the worst mediator within this many
+                                   // times the weighted mean (0: off)
 };
 
 using SchedulerFactory = std::unique_ptr<MediatorScheduler> (*)(const SchedulerOptions&);
@@ -145,6 +147,10 @@ struct BalanceOptions {
   // "max": once the worst mediator is as low as the search takes it, mean passes that take no
   // exchange lifting either mediator above it (the lowest mean that keeps the max).
   bool mean_under_max = true;
+  // "mean", when > 0: after the passes, the worst mediator is lowered one exchange at a time (as in
+  // the max's rounds) until its KL is at most worst_ratio times the weighted mean, no exchange lowers
+  // it, or two exchanges per mediator are spent. 0: off; otherwise at least 1.
+  double worst_ratio = 0;
 };
 MediatorGroups balance_mediators(const int32_t* histograms, int classes, const MediatorGroups& groups,
                                  const BalanceOptions& options);

@@ -46,6 +46,8 @@ struct AstraeaConfig {
                                       // computed against (data/class_profile.hpp: class_distribution)
   std::string balance = "mean";       // scheduler "balanced": mean (sample-weighted) or max mediator KL
   int balance_passes = 2;             // scheduler "balanced": improvement passes at most
+  double balance_worst_ratio = 0;     // scheduler "balanced", mean: the worst mediator within this
+                                      // many times the weighted mean after the passes (0: off)
 };
 
 // [algorithm]: the FL algorithm around the local training, each part a registered plug-in. The

@@ -12,6 +12,10 @@
 // For "max", the passes are followed by rounds of the worst mediator against every other one (the
 // complementary few miss the exchanges that lower it), then passes again, while the worst falls;
 // last, mean passes that lift no mediator above the worst (the lowest mean that keeps it).
+// Objective "mean" with a worst ratio R (astraea.balance_worst_ratio): after the passes, the worst
+// mediator is lowered by the same exchanges until it is within R times the weighted mean; from the
+// mean's groups a few exchanges per hundred mediators do (the max's search lowers it further, in
+// several times the time).
 // Passes left over once no single swap helps go to iterated local search: a seeded random swap
 // between two mediators (a kick), passes until nothing helps, kept only if the objective fell.
 // Toward a non-uniform target (astraea.target, a feedback replan) KL is measured to the target:
@@ -53,6 +57,13 @@ void improve(Balancer& balancer, bool worst_case, int passes, HostEngine& engine
   }
 }
 
+// Exchanges (or chains of two) that lower the worst mediator, one at a time while `more()`, until
+// none does or `steps` reaches `limit`.
+template <typename More>
+void lower_worst_while(Balancer& balancer, size_t& steps, size_t limit, More&& more) {
+  while (steps < limit && more() && (balancer.lower_worst() || balancer.lower_worst_by_chain())) ++steps;
+}
+
 // Rounds of the worst mediator against every other one, one exchange at a time until none lowers
 // it (at most kWorstStepsPerMediator exchanges per mediator in all), then passes, while the worst falls.
 void worst_rounds(Balancer& balancer, int passes, HostEngine& engine) {
@@ -61,9 +72,27 @@ void worst_rounds(Balancer& balancer, int passes, HostEngine& engine) {
   for (int round = 0; round < kWorstRounds; ++round) {
     const double before = balancer.objective(true);
     if (round > 0) improve(balancer, true, passes, engine);
-    while (steps < limit && (balancer.lower_worst() || balancer.lower_worst_by_chain())) ++steps;
+    lower_worst_while(balancer, steps, limit, [] { return true; });
     if (!(balancer.objective(true) < before)) break;
   }
+}
+
+// The same exchanges until the worst mediator is within `ratio` times the weighted mean, without
+// the rounds' passes: where single exchanges and chains stop short of it, further passes lowered
+// the mean but not the worst on the populations measured (bench/RESULTS.md).
+void worst_within(Balancer& balancer, double ratio) {
+  size_t steps = 0;
+  lower_worst_while(balancer, steps, kWorstStepsPerMediator * balancer.mediators(),
+                    [&] { return balancer.objective(true) > ratio * balancer.weighted_kl(); });
+}
+
+// Throws naming astraea.balance_worst_ratio unless it is 0 (off), or at least 1 with objective mean.
+void require_worst_ratio(double ratio, const std::string& objective) {
+  ASTRAEA_REQUIRE(ratio == 0 || (ratio >= 1 && std::isfinite(ratio)),
+                  "astraea.balance_worst_ratio = {}: expected 0 (off) or a finite number >= 1", ratio);
+  ASTRAEA_REQUIRE(ratio == 0 || objective == "mean",
+                  "astraea.balance_worst_ratio = {}: applies to astraea.balance = \"mean\" (\"max\" lowers the worst "
+                  "mediator as far as its search goes)", ratio);
 }
 
 // Rows the groups reach (the largest position + 1); throws naming the mediator when a group is
@@ -93,6 +122,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
                                  const BalanceOptions& o) {
   ASTRAEA_REQUIRE(o.objective == "mean" || o.objective == "max", "astraea.balance = \"{}\": expected mean or max", o.objective);
   ASTRAEA_REQUIRE(o.passes >= 0, "astraea.balance_passes = {}: must be >= 0", o.passes);
+  require_worst_ratio(o.worst_ratio, o.objective);
   ASTRAEA_REQUIRE(o.threads >= 0, "balance threads = {}: must be >= 0", o.threads);
   ASTRAEA_REQUIRE(o.target.empty() || int(o.target.size()) == classes, "balance target: {} weights for {} classes",
                   o.target.size(), classes);
@@ -133,6 +163,7 @@ MediatorGroups balance_mediators(const int32_t* histograms, int classes, const M
     }
   } else {
     improve(balancer, false, o.passes, engine);
+    if (o.worst_ratio > 0) worst_within(balancer, o.worst_ratio);
   }
   return balancer.positions();
 }
@@ -168,6 +199,7 @@ class BalancedScheduler final : public MediatorScheduler {
     options_.gamma = o.gamma;
     options_.objective = o.balance;
     options_.passes = o.balance_passes;
+    options_.worst_ratio = o.balance_worst_ratio;
     options_.seed = o.seed;
   }
   std::string name() const override { return "balanced"; }
@@ -197,6 +229,7 @@ class BalancedScheduler final : public MediatorScheduler {
 std::unique_ptr<MediatorScheduler> make_balanced(const SchedulerOptions& o) {
   ASTRAEA_REQUIRE(o.balance == "mean" || o.balance == "max", "astraea.balance = \"{}\": expected mean or max", o.balance);
   ASTRAEA_REQUIRE(o.balance_passes >= 0, "astraea.balance_passes = {}: must be >= 0", o.balance_passes);
+  require_worst_ratio(o.balance_worst_ratio, o.balance);
   return std::make_unique<BalancedScheduler>(o);
 }
 

@@ -249,6 +249,13 @@ double Balancer::objective(bool worst_case) const {
   return v;
 }
 
+double Balancer::weighted_kl() const {
+  double cost = 0.0;
+  int64_t total = 0;
+  for (size_t m = 0; m < groups_.size(); ++m) cost += cost_[m], total += total_[m];
+  return kl_of(cost, total);
+}
+
 void Balancer::kick(HostEngine& engine) {
   const size_t M = groups_.size();
   const size_t a = engine() % M, b = (a + 1 + engine() % (M - 1)) % M;

@@ -47,6 +47,7 @@ class Balancer {
   MediatorGroups positions() const { return groups_; }
   size_t mediators() const { return groups_.size(); }
   double objective(bool worst_case) const;
+  double weighted_kl() const;  // the sample-weighted mean mediator KL, sum_m C_m / sum_m T_m
   // Swaps a random client of one random mediator with one of another (the ILS kick).
   void kick(HostEngine& engine);
 

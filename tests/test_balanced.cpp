@@ -21,6 +21,13 @@ ScheduleQuality quality_of(const std::vector<int32_t>& h, int classes, const Med
   return schedule_quality(g, classes, [&](int64_t k) { return h.data() + k * classes; });
 }
 
+PopulationSpec population(int64_t clients, uint64_t seed) {  // the CLI's synthetic defaults otherwise
+  PopulationSpec p;
+  p.clients = clients;
+  p.seed = seed;
+  return p;
+}
+
 std::vector<int64_t> iota_ids(int64_t n) {
   std::vector<int64_t> ids(n);
   std::iota(ids.begin(), ids.end(), 0);
@@ -119,9 +126,7 @@ TEST(BalancedScheduler, CutsTheGreedysGapToTheFloor) {
 // well below the greedy's; the last mean passes lower the mean and keep the worst mediator.
 TEST(BalancedScheduler, MaxKeepsTheWorstWithinTwiceTheMean) {
   for (uint64_t seed : {1, 2}) {
-    PopulationSpec p;
-    p.clients = 3000;
-    p.seed = seed;
+    const PopulationSpec p = population(3000, seed);
     const std::vector<int32_t> h = synthetic_histograms(p);
     const auto ids = iota_ids(p.clients);
     SchedulerOptions o;
@@ -269,9 +274,7 @@ TEST(BalancedScheduler, ParallelPassesTakeTheSequentialExchanges) {
 // the weighted mean stays well below the greedy's; the threads do not change the groups.
 TEST(BalancedScheduler, WorstRatioBringsTheWorstWithinItOfTheMean) {
   for (uint64_t seed : {1, 2}) {
-    PopulationSpec p;
-    p.clients = 3000;
-    p.seed = seed;
+    const PopulationSpec p = population(3000, seed);
     const std::vector<int32_t> h = synthetic_histograms(p);
     const auto ids = iota_ids(p.clients);
     const MediatorGroups start = greedy_mediators(h.data(), p.classes, ids, 10);

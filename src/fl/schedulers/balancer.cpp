@@ -18,7 +18,7 @@ constexpr size_t kFullSearch = 512;  // mediators up to which every one is a par
 constexpr size_t kBucketScan = 256;  // beyond: candidates scanned from the complementary bucket
 constexpr size_t kWorstScan = 128;  // partners the worst mediator tries per window
 constexpr size_t kChainFirst = 8;    // first exchanges tried by a chain of two
-constexpr size_t kPartnersPerThread = 64;  // a thread's least share of a scan over partners
+constexpr size_t kPartnersPerThread = 32;  // a thread's least share of a scan over partners
 constexpr size_t kMediatorsPerThread = 32;  // a thread's least share of a pass's mediators
 
 }  // namespace

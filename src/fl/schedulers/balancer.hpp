@@ -135,6 +135,9 @@ class Balancer {
   };
   static constexpr Below kNoBound{-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0};
   Below below(size_t a, size_t b, size_t i, size_t j, const Linear& l) const;
+  // What an exchange's objective must be below to improve on a and b: the larger of their KLs
+  // (worst case), or no change of sum C (mean), less a rounding margin.
+  double improves_below(size_t a, size_t b, bool worst_case) const;
   // Whether an objective of at least `lowest` can still improve on a and b and beat `best`.
   bool may_win(size_t a, size_t b, double lowest, bool worst_case, const Change& best) const;
   // Whether the bounds `w` (kNoBound: none) leave the exchange that moves `out` samples from a to

@@ -32,7 +32,7 @@ struct SwapScreen {
   const double* a_half;   // [A]: 1 / (2 T_a without i), 0 when that is empty
   double cost_a, cost_b;
   int64_t total_a, total_b;
-  double below;   // the objective must be below this (worst case: max KL of a and b less 1e-12)
+  double below;   // the objective must be below this (improves_below, or the best so far)
   double at_most;  // worst case: and at most this (the best so far; infinity for none)
 };
 
@@ -190,13 +190,16 @@ void Balancer::bound(size_t a, size_t b, Linear& l) const {
   }
 }
 
+[[gnu::always_inline]] inline double Balancer::improves_below(size_t a, size_t b, bool worst_case) const {
+  return worst_case ? std::max(kl(a), kl(b)) - 1e-12 : -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
+}
+
 [[gnu::always_inline]] inline bool Balancer::may_win(size_t a, size_t b, double lowest, bool worst_case, const Change& best) const {
   if (worst_case) {
-    if (!(lowest < std::max(kl(a), kl(b)) - 1e-12)) return false;
+    if (!(lowest < improves_below(a, b, true))) return false;
     return best.b == kNone || !(lowest > best.objective);
   }
-  const double scale = 1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
-  return lowest < (best.b == kNone ? -scale : best.objective);
+  return lowest < (best.b == kNone ? improves_below(a, b, false) : best.objective);
 }
 
 [[gnu::always_inline]] inline bool Balancer::bounds_allow(size_t a, size_t b, const Below& w, int64_t out, bool worst_case, const Change& best) const {
@@ -217,15 +220,9 @@ void Balancer::offer(size_t a, size_t b, size_t i, size_t j, const Below& w, int
     return;
   const double nb = cost_after(b, cj, ci, &total_b);
   const double delta = na + nb - cost_[a] - cost_[b];
-  double objective;
-  if (worst_case) {
-    objective = std::max(kl_of(na, total_a), kl_of(nb, total_b));
-    if (!(objective < std::max(kl(a), kl(b)) - 1e-12)) return;
-  } else {
-    objective = delta;
-    if (!(delta < -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0))) return;
-    if (kl_of(na, total_a) > cap_ || kl_of(nb, total_b) > cap_) return;
-  }
+  const double objective = worst_case ? std::max(kl_of(na, total_a), kl_of(nb, total_b)) : delta;
+  if (!(objective < improves_below(a, b, worst_case))) return;
+  if (!worst_case && (kl_of(na, total_a) > cap_ || kl_of(nb, total_b) > cap_)) return;
   const Change c{b, i, j, objective, delta};
   if (better(c, best, worst_case)) best = c;
 }
@@ -246,12 +243,12 @@ void Balancer::consider(size_t a, size_t b, bool worst_case, Change& best, Linea
   SwapScreen in{A, B, l.a_on_a.data(), l.a_off.data(), l.a_on_b.data(), l.a_abs.data(), l.a_size.data(),
                 l.b_on_a.data(), l.b_on_b.data(), l.b_size.data(), l.b_on_without.data(), l.b_curve.data(), l.a_half.data(),
                 cost_[a], cost_[b], total_[a], total_[b], 0.0, inf};
+  in.below = improves_below(a, b, worst_case);
   if (worst_case) {
-    in.below = std::max(kl(a), kl(b)) - 1e-12;
     if (best.b != kNone) in.at_most = best.objective;
     screen_swaps<true>(in, l.open.data());
   } else {
-    in.below = best.b == kNone ? -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0) : best.objective;
+    if (best.b != kNone) in.below = best.objective;
     screen_swaps<false>(in, l.open.data());
   }
   exchanges(a, b, [&](size_t i, size_t j) {

@@ -7,7 +7,10 @@ synthetic population (`astraea schedule --clients N --seed S`'s clients).
   bench/worst_exchange_check.py CLIENTS SEED [WORST_RATIO]     e.g. 10000 2 2
 
 Needs the Python module (build/python) and numpy; prints the worst mediator, the weighted mean and
-every exchange that lowers the worst (the best first).
+every exchange that lowers the worst (the best first); then, for k = 2..32, the worst of k
+mediators rebuilt from scratch (`balanced` with objective max on their clients) from the worst one
+and its k - 1 most complementary (the most negative dot product of the deviations of their mixes
+from the pooled one).
 """
 import itertools
 import math
@@ -62,6 +65,17 @@ def main():
     print(f"exchanges of one or two clients that lower it: {len(found)}")
     for value, b, out, into in found:
         print(f"  with mediator {b}: {list(out)} for {list(into)} -> {value:.5f} ({value / weighted:.2f}x)")
+
+    pooled = merged.sum(0) / merged.sum()
+    deviation = merged / totals[:, None] - pooled
+    dots = deviation @ deviation[a]
+    dots[a] = np.inf
+    for k in (2, 4, 8, 16, 32):
+        part = [a] + [int(m) for m in np.argsort(dots, kind="stable")[: k - 1]]
+        sub = hist[[c for m in part for c in groups[m]]]
+        rebuilt = astraea.schedule(sub, algorithm="balanced", balance="max")
+        worst = max(cost(sub[g].sum(0)) / sub[g].sum() for g in rebuilt)
+        print(f"  {k} mediators rebuilt: worst {worst:.5f} (the others' worst before: {kls[part[1:]].max():.5f})")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,7 @@ bool Balancer::lower_worst_by_chain() {
   if (M < 3) return false;
   const size_t a = worst();
   const double level = kl(a);
+  const double below_level = level - kLevelMargin;  // what lowering a means, as in improves_below
   struct First {
     double lifted;  // b's KL after
     Change change;
@@ -197,10 +198,10 @@ bool Balancer::lower_worst_by_chain() {
         if (bounds_) {
           const Below w = below(a, b, i, j, l);
           const int64_t ta = total_[a] - moved(a, b, i, j);
-          if (ta > 0 && !((cost_[a] + w.da - w.margin) / double(ta) < level - 1e-12)) return;
+          if (ta > 0 && !((cost_[a] + w.da - w.margin) / double(ta) < below_level)) return;
         }
         const After x = after(a, b, i, j);
-        if (kl_of(x.cost_a, x.total_a) < level - 1e-12)
+        if (kl_of(x.cost_a, x.total_a) < below_level)
           found[size_t(t)].push_back(First{kl_of(x.cost_b, x.total_b), Change{b, i, j, 0, 0}});
       });
     }
@@ -218,7 +219,7 @@ bool Balancer::lower_worst_by_chain() {
     for (size_t c = 0; c < M; ++c)
       if (c != a && c != b) partners.push_back(c);
     const Change second = best_of(b, partners, true);
-    if (second.b != kNone && second.objective < level - 1e-12) {
+    if (second.b != kNone && second.objective < below_level) {
       apply(b, second);
       return true;
     }

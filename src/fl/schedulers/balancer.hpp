@@ -53,6 +53,9 @@ class Balancer {
 
  private:
   static constexpr size_t kNone = SIZE_MAX;
+  // How far below the worst of two mediators' KLs an exchange must bring them to count as lowering
+  // it (improves_below, and the chains of lower_worst_by_chain): rounding is not an improvement.
+  static constexpr double kLevelMargin = 1e-12;
   struct Change {
     size_t b = kNone;
     size_t i = kNone, j = kNone;  // positions within a and b; kNone: nothing moves that way

@@ -191,7 +191,7 @@ void Balancer::bound(size_t a, size_t b, Linear& l) const {
 }
 
 [[gnu::always_inline]] inline double Balancer::improves_below(size_t a, size_t b, bool worst_case) const {
-  return worst_case ? std::max(kl(a), kl(b)) - 1e-12 : -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
+  return worst_case ? std::max(kl(a), kl(b)) - kLevelMargin : -1e-9 * (std::fabs(cost_[a]) + std::fabs(cost_[b]) + 1.0);
 }
 
 [[gnu::always_inline]] inline bool Balancer::may_win(size_t a, size_t b, double lowest, bool worst_case, const Change& best) const {
